@@ -64,7 +64,6 @@ struct config {
 
 	size_t body_limit;            /* 65536 */
 	long long purge_every;        /* 1 request in N also purges a batch; 0 off */
-	int debug;                    /* DEV build only: honour debug=1 */
 };
 
 extern struct config cfg;

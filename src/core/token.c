@@ -1,0 +1,195 @@
+/* token.c - see token.h */
+#include "token.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+
+long long
+token_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct issue_ctx {
+	const struct issue_req *req;
+	long long now;
+	struct issued *out;
+};
+
+static int
+new_token(struct db_token *row, char hex[SECRET_HEX_LEN + 1])
+{
+	if (secret_token(hex) == -1)
+		return -1;
+	secret_digest(hex, SECRET_HEX_LEN, row->digest);
+	return 0;
+}
+
+static int
+issue_tx(void *p)
+{
+	struct issue_ctx *c = p;
+	const struct issue_req *req = c->req;
+	struct db_token row;
+	unsigned char family[DB_FAMILY_LEN];
+	int rc;
+
+	if ((rc = db_session_insert(req->user_id, req->client_ref,
+	    req->device_info, c->now, &c->out->session_id)) != DB_OK)
+		return rc;
+	memset(&row, 0, sizeof(row));
+	row.kind = TOKEN_ACCESS;
+	row.session_id = c->out->session_id;
+	row.client_ref = req->client_ref;
+	row.user_id = req->user_id;
+	snprintf(row.scope, sizeof(row.scope), "%s", req->scope);
+	row.created_ms = c->out->created_ms;
+	row.expires_at = c->now + req->access_ttl;
+	row.dialect = req->dialect;
+	if (new_token(&row, c->out->access) == -1)
+		return DB_ERROR;
+	if ((rc = db_token_insert(&row)) != DB_OK)
+		return rc;
+	c->out->expires_at = row.expires_at;
+	if (req->refresh_ttl <= 0)
+		return DB_OK;
+	if (secret_random(family, sizeof(family)) == -1)
+		return DB_ERROR;
+	row.kind = TOKEN_REFRESH;
+	row.expires_at = c->now + req->refresh_ttl;
+	memcpy(row.family, family, sizeof(family));
+	row.has_family = 1;
+	if (new_token(&row, c->out->refresh) == -1)
+		return DB_ERROR;
+	return db_token_insert(&row);
+}
+
+enum oauth_err
+token_issue_session(const struct issue_req *req, long long now,
+    struct issued *out)
+{
+	struct issue_ctx c = {req, now, out};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->created_ms = token_now_ms();
+	/* Issue time and expiry come from one clock reading (SPEC L). */
+	if (out->created_ms / 1000 != now)
+		out->created_ms = now * 1000 + out->created_ms % 1000;
+	rc = db_tx(issue_tx, &c);
+	if (rc != DB_OK) {
+		/* Nothing of it was committed: forget the tokens too. */
+		memset(out->access, 0, sizeof(out->access));
+		memset(out->refresh, 0, sizeof(out->refresh));
+		return OE_SERVER;
+	}
+	return OE_OK;
+}
+
+enum oauth_err
+token_check(const char *token, long long now, struct db_token *t)
+{
+	unsigned char digest[DB_DIGEST_LEN], sha1[20];
+	int rc;
+
+	if (token == NULL || !secret_is_token(token))
+		return OE_INVALID_TOKEN;
+	secret_digest(token, SECRET_HEX_LEN, digest);
+	rc = db_token_get(digest, t);
+	if (rc == DB_NOTFOUND) {
+		/*
+		 * Tokens imported from the legacy table are known only by
+		 * the SHA-1 it kept; they are stored under SHA-256 of that
+		 * SHA-1 (SPEC 3, import-legacy).
+		 */
+		secret_sha1(token, SECRET_HEX_LEN, sha1);
+		secret_digest((const char *)sha1, sizeof(sha1), digest);
+		rc = db_token_get(digest, t);
+	}
+	if (rc == DB_NOTFOUND)
+		return OE_INVALID_TOKEN;
+	if (rc != DB_OK)
+		return OE_SERVER;
+	if (t->kind != TOKEN_ACCESS || t->revoked || t->expires_at <= now ||
+	    t->session_revoked_at != 0)
+		return OE_INVALID_TOKEN;
+	if (t->session_id != 0 && now - t->session_last_access >= 60) {
+		/* A failed touch must not fail a valid request. */
+		if (db_session_touch(t->session_id, now) != DB_OK)
+			log_warn("last_access not updated: %s", db_error());
+		else
+			t->session_last_access = now;
+	}
+	return OE_OK;
+}
+
+void
+token_purge_maybe(long long now)
+{
+	unsigned long long n;
+
+	if (cfg.purge_every <= 0 || rand() % cfg.purge_every != 0)
+		return;
+	if (db_purge(now, 100, &n) != DB_OK)
+		log_warn("purge failed: %s", db_error());
+}
+
+struct import_ctx {
+	struct db_token row;
+	const char *device_info;
+	long long now;
+};
+
+static int
+import_tx(void *p)
+{
+	struct import_ctx *c = p;
+	int rc;
+
+	if ((rc = db_session_insert(c->row.user_id, 0, c->device_info, c->now,
+	    &c->row.session_id)) != DB_OK)
+		return rc;
+	return db_token_insert(&c->row);
+}
+
+enum oauth_err
+token_import_legacy(unsigned long long user_id, const char *auth_key,
+    const char *device_info, long long expiry, long long now)
+{
+	struct import_ctx c;
+	unsigned char sha1[20];
+	char lower[SECRET_HEX_LEN + 1];
+	size_t i;
+	int rc;
+
+	if (strlen(auth_key) != SECRET_HEX_LEN)
+		return OE_BAD_INPUT;
+	for (i = 0; i < SECRET_HEX_LEN; i++)
+		lower[i] = (char)(auth_key[i] >= 'A' && auth_key[i] <= 'F' ?
+		    auth_key[i] - 'A' + 'a' : auth_key[i]);
+	lower[SECRET_HEX_LEN] = '\0';
+	if (secret_unhex(lower, sizeof(sha1), sha1) == -1)
+		return OE_BAD_INPUT;
+	memset(&c, 0, sizeof(c));
+	secret_digest((const char *)sha1, sizeof(sha1), c.row.digest);
+	c.row.kind = TOKEN_ACCESS;
+	c.row.user_id = user_id;
+	snprintf(c.row.scope, sizeof(c.row.scope), "%s", SCOPE_ALL_USER);
+	c.row.created_ms = now * 1000;
+	c.row.expires_at = expiry;
+	c.row.dialect = 0; /* DIALECT_LEGACY */
+	c.device_info = device_info;
+	c.now = now;
+	rc = db_tx(import_tx, &c);
+	if (rc == DB_DUP)
+		return OE_CONFLICT;
+	return rc == DB_OK ? OE_OK : OE_SERVER;
+}

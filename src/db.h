@@ -1,0 +1,179 @@
+/*
+ * db.h - every SQL statement the server runs, prepared (STYLE habit 9).
+ *
+ * One connection per process, opened on first use and kept; its prepared
+ * statements are kept with it. When the server goes away (restart, idle
+ * timeout) the connection and its statements are dropped and the next call
+ * connects again, so a FastCGI process outlives a database restart without
+ * help. Nothing here knows HTTP or any dialect.
+ *
+ * Return values: DB_OK (0) on success; DB_NOTFOUND (1) when a lookup found
+ * no row or an update matched none; DB_DUP (2) when an insert hit a unique
+ * key; DB_ERROR (-1) when the database is unreachable or a statement
+ * failed — db_error() then has the server's message (for the DEV build's
+ * legacy debug output; never shown in production).
+ *
+ * Transactions: db_tx() runs a function between BEGIN and COMMIT and reruns
+ * it from the start, a few times with a small random backoff, when the
+ * server reports a deadlock or Galera certification conflict (1213) or a
+ * lock wait timeout (1205) (SPEC section 2, scale-out).
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <stddef.h>
+
+#define DB_OK 0
+#define DB_NOTFOUND 1
+#define DB_DUP 2
+#define DB_ERROR (-1)
+
+#define DB_DIGEST_LEN 32
+#define DB_FAMILY_LEN 16
+
+enum token_kind { TOKEN_ACCESS = 1, TOKEN_REFRESH = 2, TOKEN_CODE = 3 };
+
+struct db_user {
+	unsigned long long id;
+	char username[192];
+	char phone[33]; /* "" when NULL */
+	char email[192];
+	char first[101 * 4];
+	char last[101 * 4];
+	char hash[256];
+	int level;
+	long long created_at;
+	int disabled;
+	int has_phone, has_email;
+};
+
+struct db_session {
+	unsigned long long id;
+	unsigned long long user_id;
+	unsigned long long client_ref; /* 0 when NULL */
+	char device_info[200 * 4 + 1];
+	long long created_at;
+	long long last_access;
+	long long revoked_at; /* 0 when live */
+	long long expiry;     /* latest live access token's expiry (lists) */
+	char client_name[201 * 4];
+};
+
+struct db_token {
+	unsigned char digest[DB_DIGEST_LEN];
+	int kind;
+	unsigned long long session_id; /* 0 when NULL */
+	unsigned long long client_ref; /* 0 when NULL */
+	unsigned long long user_id;    /* 0 when NULL */
+	char scope[1001];
+	long long created_ms;
+	long long expires_at;
+	int revoked;
+	unsigned char family[DB_FAMILY_LEN];
+	int has_family;
+	long long used_at; /* 0 when NULL */
+	char redirect_uri[2001];
+	char code_challenge[129];
+	int code_method;
+	int dialect;
+	/* filled by db_token_get() from the session row */
+	long long session_last_access;
+	long long session_revoked_at; /* 0 when live or no session */
+};
+
+/* Connect now (idempotent): DB_OK or DB_ERROR. */
+int db_open(void);
+/* Close the statements and the connection; the library too when `final`. */
+void db_close(int final);
+/* The last error message from the server or the client library. */
+const char *db_error(void);
+/* 1 when the last failure was 1213/1205 (rerunning may succeed). */
+int db_retryable(void);
+/* One trivial query (readiness): DB_OK or DB_ERROR. */
+int db_ping(void);
+
+/*
+ * Run fn(arg) in a transaction; fn returns DB_OK to commit, anything else
+ * to roll back (then returned). Rerun on 1213/1205 up to 4 times.
+ */
+int db_tx(int (*fn)(void *arg), void *arg);
+
+/* Migrations (the SQL embedded from sql/): apply pending ones. */
+int db_migrate(int verbose);
+
+/* users */
+int db_user_by_username(const char *username, struct db_user *u);
+int db_user_by_phone(const char *phone, struct db_user *u);
+int db_user_by_id(unsigned long long id, struct db_user *u);
+/* Insert u (phone/email "" → NULL); sets u->id. DB_DUP on a taken name. */
+int db_user_insert(struct db_user *u, const char *remote_ip);
+int db_user_set_hash(unsigned long long id, const char *hash);
+int db_user_set_disabled(unsigned long long id, int disabled);
+int db_user_delete(unsigned long long id);
+/* cb for every user by id; stops early when cb returns non-zero. */
+int db_user_list(int (*cb)(const struct db_user *u, void *arg), void *arg);
+
+/* sessions */
+int db_session_insert(unsigned long long user_id, unsigned long long client_ref,
+    const char *device_info, long long now, unsigned long long *id);
+int db_session_touch(unsigned long long id, long long now);
+/* Revoke session `id` if it is user_id's and live: DB_OK or DB_NOTFOUND. */
+int db_session_revoke(unsigned long long id, unsigned long long user_id,
+    long long now);
+/* Revoke every live session of the user; *n gets how many. */
+int db_session_revoke_user(unsigned long long user_id, long long now,
+    unsigned long long except_id, unsigned long long *n);
+/* Live sessions of a user (not revoked, with a live access token). */
+int db_session_list(unsigned long long user_id, long long now,
+    int (*cb)(const struct db_session *s, void *arg), void *arg);
+
+/* tokens */
+int db_token_insert(const struct db_token *t);
+/* Token by digest, joined with its session. DB_NOTFOUND when absent. */
+int db_token_get(const unsigned char digest[DB_DIGEST_LEN], struct db_token *t);
+/* Same, locking the row (SELECT ... FOR UPDATE) inside a transaction. */
+int db_token_get_locked(const unsigned char digest[DB_DIGEST_LEN],
+    struct db_token *t);
+int db_token_revoke(const unsigned char digest[DB_DIGEST_LEN]);
+int db_token_revoke_session(unsigned long long session_id);
+int db_token_revoke_family(const unsigned char family[DB_FAMILY_LEN]);
+/* Mark a code or refresh token used at `now`, only if still unused. */
+int db_token_mark_used(const unsigned char digest[DB_DIGEST_LEN], long long now);
+
+/* login throttle (SPEC 11) */
+int db_failures_count(const char *login, const char *ip, long long since,
+    long long *n_login, long long *last_login, long long *n_ip,
+    long long *last_ip);
+int db_failure_add(const char *login, const char *ip, long long now);
+int db_failures_clear(const char *login);
+
+/*
+ * Delete at most `limit` expired rows from each table that grows (tokens
+ * past expiry, revoked sessions without tokens, old login failures);
+ * *deleted gets the total. Small batches: no long locks.
+ */
+int db_purge(long long now, unsigned int limit, unsigned long long *deleted);
+
+/*
+ * Legacy import (SPEC section 3): read `users` and `auth_tokens` of the
+ * database `name` on the same server (selected with mysql_select_db, no SQL
+ * is built from the name). Callbacks per row; rows are consumed fully.
+ */
+struct db_legacy_user {
+	unsigned long long id;
+	char username[192];
+	char password[256];
+	char first[400], last[400], email[192], phone[33];
+	int level;
+};
+struct db_legacy_token {
+	unsigned long long user_id;
+	char auth_key[41];
+	char device_info[801];
+	long long expiry;
+};
+int db_legacy_read(const char *name,
+    int (*user_cb)(const struct db_legacy_user *u, void *arg),
+    int (*token_cb)(const struct db_legacy_token *t, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * health.c - liveness and readiness (SPEC 12a), Apache's error documents,
+ * and the plain error answer of paths no dialect owns.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "dialect.h"
+#include "jsonw.h"
+#include "request.h"
+#include "response.h"
+#include "util.h"
+
+void
+health_live(struct ctx *c)
+{
+	/* Liveness must not touch the database. */
+	response_text(c->res, 200, "text/plain; charset=utf-8", "ok\n");
+}
+
+void
+health_ready(struct ctx *c)
+{
+	if (db_ping() != DB_OK) {
+		response_header(c->res, "Retry-After", "5");
+		response_text(c->res, 503, "text/plain; charset=utf-8",
+		    "database unavailable\n");
+		return;
+	}
+	response_text(c->res, 200, "text/plain; charset=utf-8", "ready\n");
+}
+
+void
+plain_error(struct ctx *c, enum oauth_err e, const char *detail)
+{
+	const struct oauth_err_info *info = oauth_err_info(e);
+	struct buf body = BUF_INIT;
+	struct jsonw w;
+
+	if (e == OE_NOT_FOUND) {
+		response_text(c->res, 404, "text/plain; charset=utf-8",
+		    "Not Found\n");
+		return;
+	}
+	if (e == OE_SERVER)
+		response_header(c->res, "Retry-After", "5");
+	jsonw_init(&w, &body, JSONW_COMPACT);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "error", info->rfc);
+	if (detail != NULL)
+		jsonw_kstr(&w, "error_description", detail);
+	jsonw_obj_close(&w);
+	c->res->status = info->http;
+	c->res->content_type = "application/json";
+	buf_reset(&c->res->body);
+	buf_add(&c->res->body, buf_str(&body), body.len);
+	buf_free(&body);
+}
+
+/*
+ * Apache sends its own errors here (ErrorDocument 413 /__error/413, ...):
+ * answer in the shape of the dialect the failed request was for, found from
+ * REDIRECT_URL — also when it came through a prefix mount, by dropping
+ * leading segments until a route matches.
+ */
+void
+health_error_document(struct ctx *c)
+{
+	const char *url = request_header(c->req, "REDIRECT_URL");
+	long long status = 500;
+	const struct route *routes, *r;
+	const char *as, *p;
+	unsigned n, i;
+	size_t al;
+	int dialect = DIALECT_NONE;
+	enum oauth_err e;
+
+	if (c->arg != NULL)
+		(void)parse_ll(c->arg, 400, 599, &status);
+	e = status == 413 ? OE_TOO_LARGE : status == 404 ? OE_NOT_FOUND :
+	    status < 500 ? OE_BAD_INPUT : OE_SERVER;
+	routes = route_table(&n);
+	for (p = url; p != NULL && *p == '/' && dialect == DIALECT_NONE;
+	    p = strchr(p + 1, '/')) {
+		for (i = 0; i < n; i++) {
+			r = &routes[i];
+			if (r->dialect != DIALECT_NONE &&
+			    route_match(r->pattern, p, &as, &al)) {
+				dialect = r->dialect;
+				break;
+			}
+		}
+	}
+	if (dialect == DIALECT_LEGACY && cfg.dialect_on[DIALECT_LEGACY])
+		legacy_error(c, e, NULL);
+	else
+		plain_error(c, e, NULL);
+}

@@ -1,0 +1,163 @@
+/* route.c - see route.h */
+#include "route.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "config.h"
+#include "dialect/dialect.h"
+#include "request.h"
+#include "response.h"
+#include "util.h"
+
+static const struct route routes[] = {
+	{"/healthz", DIALECT_NONE, RM_GET, health_live},
+	{"/readyz", DIALECT_NONE, RM_GET, health_ready},
+	{"/__error/*", DIALECT_NONE, RM_ALL, health_error_document},
+
+	/* SPEC L. The old XAMPP host needed the slash; we take all three. */
+	{"/v1/oauth", DIALECT_LEGACY, RM_ALL | RF_BODY | RF_SLASH, legacy_login},
+	{"/v1/oauth/index.php", DIALECT_LEGACY, RM_ALL | RF_BODY, legacy_login},
+	{"/v1/oauth/sessions", DIALECT_LEGACY, RM_GET | RM_POST | RF_BODY |
+	    RF_SLASH, legacy_sessions},
+	{"/v1/oauth/revoke", DIALECT_LEGACY, RM_POST | RF_BODY | RF_SLASH,
+	    legacy_revoke},
+	{"/v1**", DIALECT_LEGACY, RM_ALL, legacy_unknown},
+};
+
+static const error_fn dialect_errors[DIALECT__MAX] = {
+	[DIALECT_LEGACY] = legacy_error,
+	[DIALECT_OAUTH2] = plain_error,
+	[DIALECT_CHAT] = plain_error,
+	[DIALECT_NODE] = plain_error,
+	[DIALECT_PHONE] = plain_error,
+};
+
+const struct route *
+route_table(unsigned *n)
+{
+	*n = (unsigned)ARRAY_SIZE(routes);
+	return routes;
+}
+
+int
+route_match(const char *pattern, const char *path, const char **arg_start,
+    size_t *arg_len)
+{
+	const char *p = pattern, *s = path;
+
+	*arg_start = NULL;
+	*arg_len = 0;
+	while (*p != '\0') {
+		if (p[0] == '*' && p[1] == '*')
+			return 1;
+		if (*p == '*') {
+			size_t n = strcspn(s, "/");
+
+			if (n == 0)
+				return 0;
+			*arg_start = s;
+			*arg_len = n;
+			s += n;
+			p++;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+static int
+match_route(const struct route *r, const char *path, const char **as,
+    size_t *al)
+{
+	size_t n;
+
+	if (route_match(r->pattern, path, as, al))
+		return 1;
+	if (!(r->flags & RF_SLASH))
+		return 0;
+	n = strlen(path);
+	/* "/v1/oauth/" against "/v1/oauth": compare without the slash. */
+	return n > 1 && path[n - 1] == '/' && strlen(r->pattern) == n - 1 &&
+	    strncmp(r->pattern, path, n - 1) == 0;
+}
+
+static error_fn
+error_for(int dialect)
+{
+	return dialect >= 0 && dialect < DIALECT__MAX ?
+	    dialect_errors[dialect] : plain_error;
+}
+
+void
+route_dispatch(struct request *req, struct response *res)
+{
+	struct ctx c;
+	const struct route *r = NULL;
+	const char *as = NULL;
+	size_t al = 0, i;
+	error_fn err;
+	unsigned m;
+
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.res = res;
+	c.now = (long long)time(NULL);
+	for (i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (match_route(&routes[i], req->path, &as, &al)) {
+			r = &routes[i];
+			break;
+		}
+	}
+	if (r == NULL || (r->dialect != DIALECT_NONE &&
+	    !cfg.dialect_on[r->dialect])) {
+		/* A switched-off dialect is not there at all (issue 4.5). */
+		if (strncmp(req->path, "/v1", 3) == 0 &&
+		    (req->path[3] == '/' || req->path[3] == '\0') &&
+		    cfg.dialect_on[DIALECT_LEGACY]) {
+			c.route = &routes[ARRAY_SIZE(routes) - 1];
+			legacy_unknown(&c);
+		} else if (strncmp(req->path, "/v1", 3) == 0 &&
+		    (req->path[3] == '/' || req->path[3] == '\0')) {
+			legacy_error(&c, OE_NOT_FOUND, req->path + 3);
+		} else {
+			plain_error(&c, OE_NOT_FOUND, NULL);
+		}
+		return;
+	}
+	c.route = r;
+	if (as != NULL)
+		c.arg = arena_strndup(req->arena, as, al);
+	err = error_for(r->dialect);
+
+	/* Front-line checks, once for every handler. */
+	if ((r->flags & RF_BODY) && req->method == METHOD_POST &&
+	    request_read_body(req, cfg.body_limit) == -1) {
+		err(&c, req->body_err == INPUT_TOO_LARGE ? OE_TOO_LARGE :
+		    OE_BAD_INPUT, NULL);
+		return;
+	}
+	if (req->query_err != INPUT_OK) {
+		err(&c, OE_BAD_INPUT, NULL);
+		return;
+	}
+	m = req->method == METHOD_GET || req->method == METHOD_HEAD ? RM_GET :
+	    req->method == METHOD_POST ? RM_POST : 0;
+	if ((r->flags & RM_ALL) != RM_ALL && (m & r->flags) == 0) {
+		if (r->flags & RM_GET && r->flags & RM_POST)
+			response_header(res, "Allow", "GET, HEAD, POST");
+		else if (r->flags & RM_POST)
+			response_header(res, "Allow", "POST");
+		else
+			response_header(res, "Allow", "GET, HEAD");
+		err(&c, OE_METHOD, NULL);
+		return;
+	}
+	r->fn(&c);
+}
