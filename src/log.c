@@ -13,6 +13,9 @@ log_set_request(const char *id)
 	cur_request = id;
 }
 
+static void vlog(const char *, const char *, const char *, va_list)
+    PRINTF_LIKE(3, 0);
+
 static void
 vlog(const char *level, const char *func, const char *fmt, va_list ap)
 {

@@ -53,10 +53,13 @@ static int unit_tests_passed, unit_tests_failed;
 		}                                                          \
 	} while (0)
 
+/* A macro, so __FILE__ names the test program, not this header. */
+#define unit_done() unit_done_(__FILE__)
+
 static int
-unit_done(void)
+unit_done_(const char *file)
 {
-	printf("unit %s: %d passed, %d failed\n", __FILE__, unit_tests_passed,
+	printf("unit %s: %d passed, %d failed\n", file, unit_tests_passed,
 	    unit_tests_failed);
 	return unit_tests_failed == 0 ? 0 : 1;
 }
