@@ -32,6 +32,11 @@ enum stmt {
 	S_USER_SET_DISABLED,
 	S_USER_DELETE,
 	S_USER_LIST,
+	S_CLIENT_INSERT,
+	S_CLIENT_BY_ID,
+	S_CLIENT_BY_REF,
+	S_CLIENT_DELETE,
+	S_CLIENT_LIST,
 	S_SESSION_INSERT,
 	S_SESSION_TOUCH,
 	S_SESSION_REVOKE,
@@ -60,6 +65,9 @@ enum stmt {
 
 #define USER_COLS "id, username, phone_number, email, firstname, lastname, " \
 	"password_hash, access_level, created_at, disabled"
+#define CLIENT_COLS "id, client_id, COALESCE(secret_hash, ''), name, " \
+	"redirect_uris, grants, scopes, is_public, resource_server, " \
+	"COALESCE(access_ttl, 0), created_at"
 #define TOKEN_COLS "t.digest, t.kind, t.session_id, t.client_ref, " \
 	"t.user_id, t.scope, t.created_ms, t.expires_at, t.revoked, " \
 	"t.family, t.used_at, t.redirect_uri, t.code_challenge, " \
@@ -79,6 +87,14 @@ static const char *const sql[S__MAX] = {
 	[S_USER_SET_DISABLED] = "UPDATE users SET disabled = ? WHERE id = ?",
 	[S_USER_DELETE] = "DELETE FROM users WHERE id = ?",
 	[S_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY id",
+	[S_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, "
+	    "name, redirect_uris, grants, scopes, is_public, resource_server, "
+	    "access_ttl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_CLIENT_BY_ID] = "SELECT " CLIENT_COLS " FROM clients WHERE "
+	    "client_id = ?",
+	[S_CLIENT_BY_REF] = "SELECT " CLIENT_COLS " FROM clients WHERE id = ?",
+	[S_CLIENT_DELETE] = "DELETE FROM clients WHERE id = ?",
+	[S_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY id",
 	[S_SESSION_INSERT] = "INSERT INTO sessions (user_id, client_ref, "
 	    "device_info, created_at, last_access) VALUES (?, ?, ?, ?, ?)",
 	[S_SESSION_TOUCH] = "UPDATE sessions SET last_access = ? WHERE id = ?",
@@ -628,6 +644,132 @@ db_user_list(int (*cb)(const struct db_user *u, void *arg), void *arg)
 	while ((rc = fetch(st, row.r, ARRAY_SIZE(row.r))) == DB_OK) {
 		user_fill(&row, &u);
 		if (cb(&u, arg) != 0)
+			break;
+	}
+	mysql_stmt_free_result(st);
+	return rc == DB_ERROR ? DB_ERROR : DB_OK;
+}
+
+/* clients */
+
+struct client_row {
+	struct res r[11];
+	char id[24], pub[8], rs[8], ttl[24], created[24];
+};
+
+static void
+client_bind(struct client_row *row, struct db_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	r_set(&row->r[0], row->id, sizeof(row->id));
+	r_set(&row->r[1], c->client_id, sizeof(c->client_id));
+	r_set(&row->r[2], c->secret_hash, sizeof(c->secret_hash));
+	r_set(&row->r[3], c->name, sizeof(c->name));
+	r_set(&row->r[4], c->redirect_uris, sizeof(c->redirect_uris));
+	r_set(&row->r[5], c->grants, sizeof(c->grants));
+	r_set(&row->r[6], c->scopes, sizeof(c->scopes));
+	r_set(&row->r[7], row->pub, sizeof(row->pub));
+	r_set(&row->r[8], row->rs, sizeof(row->rs));
+	r_set(&row->r[9], row->ttl, sizeof(row->ttl));
+	r_set(&row->r[10], row->created, sizeof(row->created));
+}
+
+static void
+client_fill(struct client_row *row, struct db_client *c)
+{
+	c->id = r_ull(&row->r[0]);
+	c->is_public = r_ll(&row->r[7]) != 0;
+	c->resource_server = r_ll(&row->r[8]) != 0;
+	c->access_ttl = r_ll(&row->r[9]);
+	c->created_at = r_ll(&row->r[10]);
+}
+
+static int
+client_get(enum stmt id, MYSQL_BIND *in, struct db_client *c)
+{
+	struct client_row row;
+	int rc;
+
+	client_bind(&row, c);
+	rc = run_row(id, in, row.r, ARRAY_SIZE(row.r));
+	if (rc == DB_OK)
+		client_fill(&row, c);
+	return rc;
+}
+
+int
+db_client_insert(struct db_client *c)
+{
+	MYSQL_BIND in[10];
+	long long pub = c->is_public, rs = c->resource_server;
+	MYSQL_STMT *st;
+
+	p_str(&in[0], c->client_id);
+	p_str_or_null(&in[1], c->secret_hash);
+	p_str(&in[2], c->name);
+	p_str(&in[3], c->redirect_uris);
+	p_str(&in[4], c->grants);
+	p_str(&in[5], c->scopes);
+	p_ll(&in[6], &pub);
+	p_ll(&in[7], &rs);
+	if (c->access_ttl > 0)
+		p_ll(&in[8], &c->access_ttl);
+	else
+		p_str_or_null(&in[8], NULL);
+	p_ll(&in[9], &c->created_at);
+	if ((st = run(S_CLIENT_INSERT, in)) == NULL)
+		return last_errno == ER_DUP_ENTRY ? DB_DUP : DB_ERROR;
+	c->id = mysql_stmt_insert_id(st);
+	return DB_OK;
+}
+
+int
+db_client_by_client_id(const char *client_id, struct db_client *c)
+{
+	MYSQL_BIND in[1];
+
+	p_str(&in[0], client_id);
+	return client_get(S_CLIENT_BY_ID, in, c);
+}
+
+int
+db_client_by_ref(unsigned long long id, struct db_client *c)
+{
+	MYSQL_BIND in[1];
+
+	p_ull(&in[0], &id);
+	return client_get(S_CLIENT_BY_REF, in, c);
+}
+
+int
+db_client_delete(unsigned long long id)
+{
+	MYSQL_BIND in[1];
+	unsigned long long n = 0;
+	int rc;
+
+	p_ull(&in[0], &id);
+	if ((rc = run_change(S_CLIENT_DELETE, in, &n)) != DB_OK)
+		return rc;
+	return n > 0 ? DB_OK : DB_NOTFOUND;
+}
+
+int
+db_client_list(int (*cb)(const struct db_client *c, void *arg), void *arg)
+{
+	struct client_row row;
+	struct db_client c;
+	MYSQL_STMT *st;
+	int rc;
+
+	if ((st = run(S_CLIENT_LIST, NULL)) == NULL)
+		return DB_ERROR;
+	client_bind(&row, &c);
+	if (bind_results(st, row.r, ARRAY_SIZE(row.r)) != DB_OK)
+		return DB_ERROR;
+	while ((rc = fetch(st, row.r, ARRAY_SIZE(row.r))) == DB_OK) {
+		client_fill(&row, &c);
+		if (cb(&c, arg) != 0)
 			break;
 	}
 	mysql_stmt_free_result(st);

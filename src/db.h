@@ -81,6 +81,20 @@ struct db_token {
 	long long session_revoked_at; /* 0 when live or no session */
 };
 
+struct db_client {
+	unsigned long long id; /* internal reference (tokens.client_ref) */
+	char client_id[192];
+	char secret_hash[256]; /* "" for public clients */
+	char name[201 * 4];
+	char redirect_uris[8192]; /* one per line */
+	char grants[256];         /* space-separated */
+	char scopes[1001];        /* space-separated */
+	int is_public;
+	int resource_server;
+	long long access_ttl; /* 0: the configured default */
+	long long created_at;
+};
+
 /* Connect now (idempotent): DB_OK or DB_ERROR. */
 int db_open(void);
 /* Close the statements and the connection; the library too when `final`. */
@@ -112,6 +126,13 @@ int db_user_set_disabled(unsigned long long id, int disabled);
 int db_user_delete(unsigned long long id);
 /* cb for every user by id; stops early when cb returns non-zero. */
 int db_user_list(int (*cb)(const struct db_user *u, void *arg), void *arg);
+
+/* clients */
+int db_client_insert(struct db_client *c);
+int db_client_by_client_id(const char *client_id, struct db_client *c);
+int db_client_by_ref(unsigned long long id, struct db_client *c);
+int db_client_delete(unsigned long long id);
+int db_client_list(int (*cb)(const struct db_client *c, void *arg), void *arg);
 
 /* sessions */
 int db_session_insert(unsigned long long user_id, unsigned long long client_ref,

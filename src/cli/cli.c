@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "core/client.h"
 #include "core/password.h"
 #include "core/session.h"
 #include "core/token.h"
@@ -353,6 +354,188 @@ cmd_purge(int argc, char **argv)
 	return 0;
 }
 
+/* Append every value of a repeatable option, each may hold a list. */
+static int
+collect(int argc, char **argv, const char *name, char sep, char *out,
+    size_t size)
+{
+	size_t len = 0, n;
+	const char *v;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; i < argc - 1; i++) {
+		if (strcmp(argv[i], name) != 0)
+			continue;
+		v = argv[++i];
+		while (*v != '\0') {
+			while (*v == ' ' || *v == ',')
+				v++;
+			n = strcspn(v, " ,");
+			if (n == 0)
+				break;
+			if (len + n + 2 > size)
+				return -1;
+			if (len > 0)
+				out[len++] = sep;
+			memcpy(out + len, v, n);
+			len += n;
+			out[len] = '\0';
+			v += n;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_client_add(int argc, char **argv)
+{
+	static const char *const known[] = {"--redirect-uri", "--grant",
+	    "--scope", "--public", "--access-ttl", "--name",
+	    "--resource-server", NULL};
+	char secret[SECRET_HEX_LEN + 1];
+	struct db_client c;
+	const char *why, *ttl, *p;
+	long long v;
+	int i, pos = 1;
+	enum oauth_err e;
+
+	if (argc < 1)
+		return EXIT_USAGE;
+	memset(&c, 0, sizeof(c));
+	/* Flags without a value first, then check the valued ones. */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--public") == 0)
+			c.is_public = 1;
+		else if (strcmp(argv[i], "--resource-server") == 0)
+			c.resource_server = 1;
+		else
+			continue;
+		memmove(&argv[i], &argv[i + 1],
+		    (size_t)(argc - i - 1) * sizeof(*argv));
+		argc--;
+		i--;
+	}
+	if (check_opts(argc, argv, pos, known) == -1)
+		return EXIT_USAGE;
+	copy(c.client_id, sizeof(c.client_id), argv[0]);
+	copy(c.name, sizeof(c.name), opt(argc, argv, "--name"));
+	if (collect(argc, argv, "--redirect-uri", '\n', c.redirect_uris,
+	    sizeof(c.redirect_uris)) == -1 ||
+	    collect(argc, argv, "--grant", ' ', c.grants,
+	    sizeof(c.grants)) == -1 ||
+	    collect(argc, argv, "--scope", ' ', c.scopes,
+	    sizeof(c.scopes)) == -1) {
+		fprintf(stderr, "client add: too many values\n");
+		return EXIT_USAGE;
+	}
+	if (c.grants[0] == '\0') {
+		fprintf(stderr, "client add: at least one --grant\n");
+		return EXIT_USAGE;
+	}
+	for (p = c.grants; *p != '\0';) {
+		size_t n = strcspn(p, " ");
+
+		if (grant_parse(p, n) == -1) {
+			fprintf(stderr, "client add: unknown grant '%.*s' (known: "
+			    "authorization_code client_credentials password "
+			    "refresh_token implicit)\n", (int)n, p);
+			return EXIT_USAGE;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	if ((client_has_grant(&c, GRANT_AUTHORIZATION_CODE) ||
+	    client_has_grant(&c, GRANT_IMPLICIT)) && c.redirect_uris[0] == '\0') {
+		fprintf(stderr, "client add: authorization_code and implicit "
+		    "need --redirect-uri\n");
+		return EXIT_USAGE;
+	}
+	if (c.is_public && client_has_grant(&c, GRANT_CLIENT_CREDENTIALS)) {
+		fprintf(stderr, "client add: a public client cannot use "
+		    "client_credentials\n");
+		return EXIT_USAGE;
+	}
+	if ((ttl = opt(argc, argv, "--access-ttl")) != NULL) {
+		if (parse_ll(ttl, 1, 315360000, &v) == -1) {
+			fprintf(stderr, "client add: --access-ttl in seconds\n");
+			return EXIT_USAGE;
+		}
+		c.access_ttl = v;
+	}
+	e = client_create(&c, !c.is_public, NULL, secret, (long long)time(NULL),
+	    &why);
+	switch (e) {
+	case OE_OK:
+		printf("client_id: %s\n", c.client_id);
+		if (!c.is_public)
+			printf("client_secret: %s\n", secret);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return 0;
+	case OE_CONFLICT:
+		fprintf(stderr, "client add: %s\n", why);
+		return EXIT_EXISTS;
+	case OE_BAD_INPUT:
+		fprintf(stderr, "client add: %s\n", why);
+		return EXIT_USAGE;
+	default:
+		return db_fail("client add");
+	}
+}
+
+static int
+cmd_client_del(int argc, char **argv)
+{
+	struct db_client c;
+
+	if (argc != 1)
+		return EXIT_USAGE;
+	switch (client_find(argv[0], &c)) {
+	case OE_OK:
+		break;
+	case OE_INVALID_CLIENT:
+		fprintf(stderr, "client del: no client %s\n", argv[0]);
+		return EXIT_NOTFOUND;
+	default:
+		return db_fail("client del");
+	}
+	if (db_client_delete(c.id) == DB_ERROR)
+		return db_fail("client del");
+	printf("client %s deleted\n", argv[0]);
+	return 0;
+}
+
+static int
+print_client(const struct db_client *c, void *arg)
+{
+	char uris[sizeof(c->redirect_uris)];
+	size_t i;
+
+	(void)arg;
+	snprintf(uris, sizeof(uris), "%s", c->redirect_uris);
+	for (i = 0; uris[i] != '\0'; i++)
+		if (uris[i] == '\n')
+			uris[i] = ' ';
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%lld\n", c->client_id,
+	    c->is_public ? "public" : (c->resource_server ? "resource-server" :
+	    "confidential"), c->name, c->grants, c->scopes, uris,
+	    c->access_ttl);
+	return 0;
+}
+
+static int
+cmd_client_list(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0)
+		return EXIT_USAGE;
+	printf("client_id\ttype\tname\tgrants\tscopes\tredirect_uris\t"
+	    "access_ttl\n");
+	return db_client_list(print_client, NULL) == DB_OK ? 0 :
+	    db_fail("client list");
+}
+
 /* import-legacy: read everything first, then write (one connection). */
 struct legacy_data {
 	struct db_legacy_user *users;
@@ -479,6 +662,12 @@ static const struct command commands[] = {
 	    "(password on stdin)"},
 	{"user", "del", cmd_user_del, "user del <username>"},
 	{"user", "list", cmd_user_list, "user list"},
+	{"client", "add", cmd_client_add, "client add <client_id> "
+	    "--redirect-uri URI [--redirect-uri URI...] --grant G [--grant "
+	    "G...] [--scope S...] [--public] [--access-ttl SECONDS] [--name "
+	    "TEXT] [--resource-server]  (prints the secret once)"},
+	{"client", "del", cmd_client_del, "client del <client_id>"},
+	{"client", "list", cmd_client_list, "client list"},
 	{"sessions", NULL, cmd_sessions, "sessions <username>"},
 	{"revoke", NULL, cmd_revoke, "revoke --user <username> [--session ID]"},
 	{"purge", NULL, cmd_purge, "purge"},
@@ -540,7 +729,7 @@ cli_main(int argc, char **argv)
 	}
 	skip = c->sub != NULL ? 3 : 2;
 	rc = c->fn(argc - skip, argv + skip);
-	if (rc == EXIT_USAGE && c->fn != cmd_user_add)
+	if (rc == EXIT_USAGE && c->fn != cmd_user_add && c->fn != cmd_client_add)
 		fprintf(stderr, "usage: oauth.fcgi %s\n", c->usage);
 	db_close(1);
 	config_free();
