@@ -648,7 +648,7 @@ json_lex_number(const char *s, size_t n, size_t *ip)
 	ds = i;
 	if (i < n && s[i] == '0')
 		i++;
-	else if (json_digit(s, n, i) && s[i] != '0')
+	else if (json_digit(s, n, i))
 		while (json_digit(s, n, i))
 			i++;
 	else
@@ -1083,10 +1083,9 @@ request_read_body(struct request *req, size_t limit)
 	const struct io *io = req->io;
 	struct buf b = BUF_INIT;
 	long long cl = req->content_length;
-	enum input_err err;
 	size_t n;
 	char *body;
-	int r;
+	int err;
 
 	req->body = NULL;
 	req->body_len = 0;
@@ -1099,7 +1098,7 @@ request_read_body(struct request *req, size_t limit)
 	if (req->body_err != INPUT_OK) {
 		/* request_init() found a Content-Length that is no number. */
 		drain(io, DRAIN_MAX);
-		goto fail;
+		goto out;
 	}
 	if (cl >= 0) {
 		/* Refused before a byte is kept (SPEC section 11). */
@@ -1107,67 +1106,59 @@ request_read_body(struct request *req, size_t limit)
 			req->body_err = INPUT_TOO_LARGE;
 			drain(io, (unsigned long long)cl < DRAIN_MAX ?
 			    (size_t)cl : DRAIN_MAX);
-			goto fail;
+			goto out;
 		}
 		n = (size_t)cl;
 		body = arena_alloc(req->arena, n + 1);
 		/* Fewer bytes than announced: the client went away. */
-		if (read_full(io, body, n, &r) != n) {
+		if (read_full(io, body, n, &err) != n) {
 			req->body_err = INPUT_IO;
-			goto fail;
+			goto out;
 		}
 	} else {
 		/* One byte over the limit tells "too large" from "just fits". */
-		r = read_unsized(io, &b, limit < SIZE_MAX ? limit + 1 : limit);
-		if (r == -1) {
+		if (read_unsized(io, &b, limit < SIZE_MAX ? limit + 1 : limit) ==
+		    -1) {
 			req->body_err = INPUT_IO;
-			goto fail;
+			goto out;
 		}
 		if (b.len > limit) {
 			req->body_err = INPUT_TOO_LARGE;
 			drain(io, DRAIN_MAX);
-			goto fail;
+			goto out;
 		}
 		n = b.len;
 		body = arena_strndup(req->arena, buf_str(&b), n);
-		buf_free(&b);
 	}
 	if (n == 0) {
 		req->body_kind = BODY_NONE;
-		return 0;
+		goto out;
 	}
 	req->body = body;
 	req->body_len = n;
 
+	/* On failure the parsers append nothing: body_params stays empty. */
 	switch (req->body_kind) {
 	case BODY_FORM:
-		err = request_parse_urlencoded(req->arena, body, n, PARAM_BODY,
-		    &req->body_params) == 0 ? INPUT_OK : INPUT_ENCODING;
+		if (request_parse_urlencoded(req->arena, body, n, PARAM_BODY,
+		    &req->body_params) == -1)
+			req->body_err = INPUT_ENCODING;
 		break;
 	case BODY_MULTIPART:
-		err = request_parse_multipart(req->arena, body, n,
-		    req->content_type, &req->body_params) == 0 ? INPUT_OK :
-		    INPUT_ENCODING;
+		if (request_parse_multipart(req->arena, body, n,
+		    req->content_type, &req->body_params) == -1)
+			req->body_err = INPUT_ENCODING;
 		break;
 	case BODY_JSON:
-		err = json_parse(req->arena, body, n, &req->body_params);
+		req->body_err = json_parse(req->arena, body, n,
+		    &req->body_params);
 		break;
 	default:
-		err = INPUT_OK; /* kept raw for the handler */
-		break;
+		break; /* kept raw for the handler */
 	}
-	if (err != INPUT_OK) {
-		/* The parsers append nothing when they fail. */
-		req->body_err = err;
-		return -1;
-	}
-	return 0;
-
-fail:
+out:
 	buf_free(&b);
-	req->body = NULL;
-	req->body_len = 0;
-	return -1;
+	return req->body_err == INPUT_OK ? 0 : -1;
 }
 
 /*
