@@ -45,6 +45,7 @@ static const struct key keys[] = {
 	{"login_cookie_ttl", K_INT, O(login_cookie_ttl), "86400", 60, 31536000},
 	{"dialects", K_DIALECTS, 0, "legacy oauth2 chat node phone", 0, 0},
 	{"registration", K_REG, O(registration), "off", 0, 0},
+	{"admin_level", K_INT, O(admin_level), "9", -2147483647, 2147483647},
 	{"pkce_plain", K_BOOL, O(pkce_plain), "0", 0, 1},
 	{"throttle_user_max", K_INT, O(throttle_user_max), "5", 1, 1000000},
 	{"throttle_ip_max", K_INT, O(throttle_ip_max), "20", 1, 1000000},

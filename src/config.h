@@ -51,6 +51,7 @@ struct config {
 
 	int dialect_on[DIALECT__MAX];
 	enum registration registration;
+	long long admin_level; /* registration = token: the bearer's user level */
 	int pkce_plain; /* allow code_challenge_method=plain */
 
 	/* login throttle, SPEC section 11 */

@@ -50,6 +50,8 @@ enum stmt {
 	S_TOKEN_REVOKE_SESSION,
 	S_TOKEN_REVOKE_FAMILY,
 	S_TOKEN_MARK_USED,
+	S_CONSENT_GET,
+	S_CONSENT_PUT,
 	S_FAILURES_LOGIN,
 	S_FAILURES_IP,
 	S_FAILURE_ADD,
@@ -108,8 +110,8 @@ static const char *const sql[S__MAX] = {
 	/* The newest live access token of each live session gives expiry. */
 	[S_SESSION_LIST] = "SELECT s.id, s.client_ref, s.device_info, "
 	    "s.created_at, s.last_access, MAX(t.expires_at), "
-	    "COALESCE(c.name, c.client_id, '') FROM sessions s "
-	    "JOIN tokens t ON t.session_id = s.id AND t.kind = 1 AND "
+	    "COALESCE(c.name, c.client_id, ''), MAX(t.kind = 4) FROM sessions s "
+	    "JOIN tokens t ON t.session_id = s.id AND t.kind IN (1, 4) AND "
 	    "t.revoked = 0 AND t.expires_at > ? "
 	    "LEFT JOIN clients c ON c.id = s.client_ref "
 	    "WHERE s.user_id = ? AND s.revoked_at IS NULL "
@@ -129,6 +131,11 @@ static const char *const sql[S__MAX] = {
 	    "family = ? AND revoked = 0",
 	[S_TOKEN_MARK_USED] = "UPDATE tokens SET used_at = ? WHERE digest = ? "
 	    "AND used_at IS NULL",
+	[S_CONSENT_GET] = "SELECT scope FROM consents WHERE user_id = ? AND "
+	    "client_ref = ?",
+	[S_CONSENT_PUT] = "INSERT INTO consents (user_id, client_ref, scope, "
+	    "created_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+	    "scope = VALUES(scope)",
 	[S_FAILURES_LOGIN] = "SELECT COUNT(*), COALESCE(MAX(created_at), 0) "
 	    "FROM login_failures WHERE login = ? AND created_at > ?",
 	[S_FAILURES_IP] = "SELECT COUNT(*), COALESCE(MAX(created_at), 0) "
@@ -874,8 +881,8 @@ db_session_list(unsigned long long user_id, long long now,
     int (*cb)(const struct db_session *s, void *arg), void *arg)
 {
 	struct db_session s;
-	struct res r[7];
-	char id[24], client[24], created[24], last[24], expiry[24];
+	struct res r[8];
+	char id[24], client[24], created[24], last[24], expiry[24], browser[8];
 	MYSQL_BIND in[2];
 	MYSQL_STMT *st;
 	int rc;
@@ -892,6 +899,7 @@ db_session_list(unsigned long long user_id, long long now,
 	r_set(&r[4], last, sizeof(last));
 	r_set(&r[5], expiry, sizeof(expiry));
 	r_set(&r[6], s.client_name, sizeof(s.client_name));
+	r_set(&r[7], browser, sizeof(browser));
 	if (bind_results(st, r, ARRAY_SIZE(r)) != DB_OK)
 		return DB_ERROR;
 	while ((rc = fetch(st, r, ARRAY_SIZE(r))) == DB_OK) {
@@ -901,6 +909,7 @@ db_session_list(unsigned long long user_id, long long now,
 		s.created_at = r_ll(&r[3]);
 		s.last_access = r_ll(&r[4]);
 		s.expiry = r_ll(&r[5]);
+		s.browser = r_ll(&r[7]) != 0;
 		if (cb(&s, arg) != 0)
 			break;
 	}
@@ -1044,6 +1053,38 @@ db_token_mark_used(const unsigned char digest[DB_DIGEST_LEN], long long now)
 	if ((rc = run_change(S_TOKEN_MARK_USED, in, &n)) != DB_OK)
 		return rc;
 	return n > 0 ? DB_OK : DB_NOTFOUND;
+}
+
+/* consent */
+
+int
+db_consent_get(unsigned long long user_id, unsigned long long client_ref,
+    char *scope, size_t size)
+{
+	struct res r[1];
+	MYSQL_BIND in[2];
+	int rc;
+
+	p_ull(&in[0], &user_id);
+	p_ull(&in[1], &client_ref);
+	r_set(&r[0], scope, size);
+	rc = run_row(S_CONSENT_GET, in, r, 1);
+	if (rc == DB_NOTFOUND)
+		scope[0] = '\0';
+	return rc == DB_ERROR ? DB_ERROR : DB_OK;
+}
+
+int
+db_consent_put(unsigned long long user_id, unsigned long long client_ref,
+    const char *scope, long long now)
+{
+	MYSQL_BIND in[4];
+
+	p_ull(&in[0], &user_id);
+	p_ull(&in[1], &client_ref);
+	p_str(&in[2], scope);
+	p_ll(&in[3], &now);
+	return run_change(S_CONSENT_PUT, in, NULL);
 }
 
 /* login throttle */

@@ -31,7 +31,12 @@
 #define DB_DIGEST_LEN 32
 #define DB_FAMILY_LEN 16
 
-enum token_kind { TOKEN_ACCESS = 1, TOKEN_REFRESH = 2, TOKEN_CODE = 3 };
+enum token_kind {
+	TOKEN_ACCESS = 1,
+	TOKEN_REFRESH = 2,
+	TOKEN_CODE = 3,
+	TOKEN_BROWSER = 4 /* the sign-in cookie of the login pages */
+};
 
 struct db_user {
 	unsigned long long id;
@@ -57,6 +62,7 @@ struct db_session {
 	long long revoked_at; /* 0 when live */
 	long long expiry;     /* latest live access token's expiry (lists) */
 	char client_name[201 * 4];
+	int browser; /* a sign-in of the login pages (a live kind-4 token) */
 };
 
 struct db_token {
@@ -160,6 +166,12 @@ int db_token_revoke_session(unsigned long long session_id);
 int db_token_revoke_family(const unsigned char family[DB_FAMILY_LEN]);
 /* Mark a code or refresh token used at `now`, only if still unused. */
 int db_token_mark_used(const unsigned char digest[DB_DIGEST_LEN], long long now);
+
+/* consent: the scopes a user approved for a client ("" when none) */
+int db_consent_get(unsigned long long user_id, unsigned long long client_ref,
+    char *scope, size_t size);
+int db_consent_put(unsigned long long user_id, unsigned long long client_ref,
+    const char *scope, long long now);
 
 /* login throttle (SPEC 11) */
 int db_failures_count(const char *login, const char *ip, long long since,

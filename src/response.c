@@ -24,17 +24,28 @@ response_free(struct response *r)
 void
 response_header(struct response *r, const char *name, const char *fmt, ...)
 {
-	char value[2048];
+	char probe[1];
+	size_t start, i;
 	va_list ap;
-	size_t i;
+	int n;
 
+	buf_printf(&r->head, "%s: ", name);
+	start = r->head.len;
 	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
+	n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
-	for (i = 0; value[i] != '\0'; i++)
-		if (value[i] == '\r' || value[i] == '\n')
-			value[i] = ' ';
-	buf_printf(&r->head, "%s: %s\r\n", name, value);
+	if (n > 0) {
+		buf_grow(&r->head, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(r->head.p + start, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		r->head.len += (size_t)n;
+	}
+	/* No value may split the header block. */
+	for (i = start; i < r->head.len; i++)
+		if (r->head.p[i] == '\r' || r->head.p[i] == '\n')
+			r->head.p[i] = ' ';
+	buf_puts(&r->head, "\r\n");
 }
 
 void

@@ -25,14 +25,48 @@ static const struct route routes[] = {
 	{"/v1/oauth/revoke", DIALECT_LEGACY, RM_POST | RF_BODY | RF_SLASH,
 	    legacy_revoke},
 	{"/v1**", DIALECT_LEGACY, RM_ALL, legacy_unknown},
+
+	/* SPEC R */
+	{"/oauth/token", DIALECT_OAUTH2, RM_POST | RF_BODY, oauth2_token},
+	{"/oauth/authorize", DIALECT_OAUTH2, RM_GET | RM_POST | RF_BODY,
+	    oauth2_authorize},
+	{"/oauth/introspect", DIALECT_OAUTH2, RM_POST | RF_BODY,
+	    oauth2_introspect},
+	{"/oauth/revoke", DIALECT_OAUTH2, RM_POST | RF_BODY, oauth2_revoke},
+	{"/oauth/userinfo", DIALECT_OAUTH2, RM_GET | RM_POST | RF_BODY,
+	    oauth2_userinfo},
+	{"/.well-known/oauth-authorization-server", DIALECT_OAUTH2, RM_GET,
+	    oauth2_metadata},
+
+	/* SPEC B */
+	{"/api/oauth/access-token/v1", DIALECT_CHAT, RM_POST | RF_BODY |
+	    RF_SLASH, chat_access_token},
+	{"/api/oauth/*/verify-token/v1", DIALECT_CHAT, RM_GET | RM_POST |
+	    RF_BODY | RF_SLASH, chat_verify_token},
+
+	/* SPEC N */
+	{"/register_client", DIALECT_NODE, RM_POST | RF_BODY, node_register_client},
+	{"/register_user", DIALECT_NODE, RM_POST | RF_BODY, node_register_user},
+	{"/authorize", DIALECT_NODE, RM_GET | RM_POST | RF_BODY, node_authorize},
+	{"/token", DIALECT_NODE, RM_POST | RF_BODY, node_token},
+	{"/api", DIALECT_NODE, RM_GET | RM_POST | RF_BODY, node_api},
+
+	/* SPEC P, mounted at /v4 */
+	{"/v4/oauth/access-token", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY,
+	    phone_token},
+	{"/v4/oauth/authorization", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY,
+	    phone_authorization},
+
+	{"/account/devices", DIALECT_NONE, RM_GET | RM_POST | RF_BODY,
+	    account_devices},
 };
 
 static const error_fn dialect_errors[DIALECT__MAX] = {
 	[DIALECT_LEGACY] = legacy_error,
-	[DIALECT_OAUTH2] = plain_error,
-	[DIALECT_CHAT] = plain_error,
-	[DIALECT_NODE] = plain_error,
-	[DIALECT_PHONE] = plain_error,
+	[DIALECT_OAUTH2] = oauth2_error,
+	[DIALECT_CHAT] = chat_error,
+	[DIALECT_NODE] = node_error,
+	[DIALECT_PHONE] = oauth2_error,
 };
 
 const struct route *
@@ -76,16 +110,24 @@ static int
 match_route(const struct route *r, const char *path, const char **as,
     size_t *al)
 {
+	char shorter[512];
 	size_t n;
 
 	if (route_match(r->pattern, path, as, al))
 		return 1;
 	if (!(r->flags & RF_SLASH))
 		return 0;
+	/* "/v1/oauth/" against "/v1/oauth": match without the slash. */
 	n = strlen(path);
-	/* "/v1/oauth/" against "/v1/oauth": compare without the slash. */
-	return n > 1 && path[n - 1] == '/' && strlen(r->pattern) == n - 1 &&
-	    strncmp(r->pattern, path, n - 1) == 0;
+	if (n < 2 || path[n - 1] != '/' || n > sizeof(shorter))
+		return 0;
+	memcpy(shorter, path, n - 1);
+	shorter[n - 1] = '\0';
+	if (!route_match(r->pattern, shorter, as, al))
+		return 0;
+	if (*as != NULL) /* point into the request's path, not our copy */
+		*as = path + (*as - shorter);
+	return 1;
 }
 
 static error_fn

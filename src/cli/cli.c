@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "route.h"
 #include "db.h"
 #include "core/client.h"
 #include "core/password.h"
@@ -205,7 +206,7 @@ cmd_user_passwd(int argc, char **argv)
 		fprintf(stderr, "user passwd: no user %s\n", argv[0]);
 		return EXIT_NOTFOUND;
 	case OE_BAD_INPUT:
-		fprintf(stderr, "user passwd: password must be 1 to 512 bytes "
+		fprintf(stderr, "user passwd: password must be 1 to 511 bytes "
 		    "(72 with bcrypt)\n");
 		return 1;
 	default:
@@ -653,7 +654,33 @@ out:
 	return rc;
 }
 
+/* The route table, for docs and the OpenAPI consistency test. */
+static int
+cmd_routes(int argc, char **argv)
+{
+	static const char *const dnames[] = {"legacy", "oauth2", "chat",
+	    "node", "phone"};
+	const struct route *r;
+	unsigned n, i;
+
+	(void)argv;
+	if (argc != 0)
+		return EXIT_USAGE;
+	r = route_table(&n);
+	for (i = 0; i < n; i++)
+		printf("%s\t%s\t%s%s%s\n", r[i].pattern,
+		    r[i].dialect >= 0 ? dnames[r[i].dialect] : "-",
+		    (r[i].flags & RM_ALL) == RM_ALL ? "ANY" :
+		    (r[i].flags & RM_GET ? "GET" : ""),
+		    (r[i].flags & RM_ALL) != RM_ALL && r[i].flags & RM_GET &&
+		    r[i].flags & RM_POST ? "," : "",
+		    (r[i].flags & RM_ALL) != RM_ALL && r[i].flags & RM_POST ?
+		    "POST" : "");
+	return 0;
+}
+
 static const struct command commands[] = {
+	{"routes", NULL, cmd_routes, "routes  (the route table)"},
 	{"migrate", NULL, cmd_migrate, "migrate"},
 	{"user", "add", cmd_user_add, "user add <username> [--phone P] "
 	    "[--email E] [--first F] [--last L] [--level N]  (password on "
@@ -711,6 +738,8 @@ cli_main(int argc, char **argv)
 		cli_usage(stdout);
 		return 0;
 	}
+	if (c->fn == cmd_routes)
+		return cmd_routes(argc - 2, argv + 2);
 	if (config_load(NULL, err, sizeof(err)) == -1) {
 		fprintf(stderr, "configuration: %s\n", err);
 		return 1;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "password.h"
 #include "utf8.h"
@@ -158,6 +159,18 @@ check_fields(const struct db_client *c)
 	}
 	if (!utf8_valid(c->redirect_uris, strlen(c->redirect_uris)))
 		return "redirect URIs must be valid UTF-8";
+	/* A redirect that runs script in the browser is no redirect. */
+	for (p = c->redirect_uris; *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, "\n");
+		if (strncasecmp(p, "javascript:", 11) == 0 ||
+		    strncasecmp(p, "data:", 5) == 0 ||
+		    strncasecmp(p, "vbscript:", 9) == 0)
+			return "redirect URIs must not use a script scheme";
+		for (const char *q = p; q < e; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				return "redirect URIs must not hold control "
+				    "characters";
+	}
 	return NULL;
 }
 
@@ -211,6 +224,19 @@ client_find(const char *client_id, struct db_client *c)
 	if (client_id == NULL || strlen(client_id) > 191)
 		return OE_INVALID_CLIENT;
 	switch (db_client_by_client_id(client_id, c)) {
+	case DB_OK:
+		return OE_OK;
+	case DB_NOTFOUND:
+		return OE_INVALID_CLIENT;
+	default:
+		return OE_SERVER;
+	}
+}
+
+enum oauth_err
+client_by_ref(unsigned long long ref, struct db_client *c)
+{
+	switch (db_client_by_ref(ref, c)) {
 	case DB_OK:
 		return OE_OK;
 	case DB_NOTFOUND:

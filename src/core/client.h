@@ -60,6 +60,9 @@ enum oauth_err client_create(struct db_client *c, int generate,
 /* By client_id: OE_OK, OE_INVALID_CLIENT (unknown), OE_SERVER. */
 enum oauth_err client_find(const char *client_id, struct db_client *c);
 
+/* By internal reference: OE_OK, OE_INVALID_CLIENT, OE_SERVER. */
+enum oauth_err client_by_ref(unsigned long long ref, struct db_client *c);
+
 /*
  * Authenticate: the secret must match a confidential client's (constant
  * time); a public client must send none. OE_OK, OE_INVALID_CLIENT,

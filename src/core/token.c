@@ -33,43 +33,65 @@ new_token(struct db_token *row, char hex[SECRET_HEX_LEN + 1])
 	return 0;
 }
 
+int
+token_insert_pair(const struct pair_req *r, long long now, struct issued *out)
+{
+	struct db_token row;
+	int rc;
+
+	memset(&row, 0, sizeof(row));
+	row.kind = TOKEN_ACCESS;
+	row.session_id = r->session_id;
+	row.client_ref = r->client_ref;
+	row.user_id = r->user_id;
+	snprintf(row.scope, sizeof(row.scope), "%s", r->scope);
+	if (out->created_ms == 0)
+		out->created_ms = now * 1000 + token_now_ms() % 1000;
+	row.created_ms = out->created_ms;
+	row.expires_at = now + r->access_ttl;
+	row.dialect = r->dialect;
+	if (r->family != NULL)
+		memcpy(row.family, r->family, DB_FAMILY_LEN);
+	else if (secret_random(row.family, DB_FAMILY_LEN) == -1)
+		return DB_ERROR;
+	row.has_family = 1;
+	if (new_token(&row, out->access) == -1)
+		return DB_ERROR;
+	if ((rc = db_token_insert(&row)) != DB_OK)
+		return rc;
+	out->expires_at = row.expires_at;
+	out->session_id = r->session_id;
+	out->refresh[0] = '\0';
+	if (r->refresh_ttl <= 0)
+		return DB_OK;
+	row.kind = TOKEN_REFRESH;
+	row.expires_at = now + r->refresh_ttl;
+	if (new_token(&row, out->refresh) == -1)
+		return DB_ERROR;
+	return db_token_insert(&row);
+}
+
 static int
 issue_tx(void *p)
 {
 	struct issue_ctx *c = p;
 	const struct issue_req *req = c->req;
-	struct db_token row;
-	unsigned char family[DB_FAMILY_LEN];
+	struct pair_req pr;
+	unsigned long long sid;
 	int rc;
 
 	if ((rc = db_session_insert(req->user_id, req->client_ref,
-	    req->device_info, c->now, &c->out->session_id)) != DB_OK)
+	    req->device_info, c->now, &sid)) != DB_OK)
 		return rc;
-	memset(&row, 0, sizeof(row));
-	row.kind = TOKEN_ACCESS;
-	row.session_id = c->out->session_id;
-	row.client_ref = req->client_ref;
-	row.user_id = req->user_id;
-	snprintf(row.scope, sizeof(row.scope), "%s", req->scope);
-	row.created_ms = c->out->created_ms;
-	row.expires_at = c->now + req->access_ttl;
-	row.dialect = req->dialect;
-	if (new_token(&row, c->out->access) == -1)
-		return DB_ERROR;
-	if ((rc = db_token_insert(&row)) != DB_OK)
-		return rc;
-	c->out->expires_at = row.expires_at;
-	if (req->refresh_ttl <= 0)
-		return DB_OK;
-	if (secret_random(family, sizeof(family)) == -1)
-		return DB_ERROR;
-	row.kind = TOKEN_REFRESH;
-	row.expires_at = c->now + req->refresh_ttl;
-	memcpy(row.family, family, sizeof(family));
-	row.has_family = 1;
-	if (new_token(&row, c->out->refresh) == -1)
-		return DB_ERROR;
-	return db_token_insert(&row);
+	memset(&pr, 0, sizeof(pr));
+	pr.session_id = sid;
+	pr.client_ref = req->client_ref;
+	pr.user_id = req->user_id;
+	pr.scope = req->scope;
+	pr.access_ttl = req->access_ttl;
+	pr.refresh_ttl = req->refresh_ttl;
+	pr.dialect = req->dialect;
+	return token_insert_pair(&pr, c->now, c->out);
 }
 
 enum oauth_err
@@ -95,7 +117,7 @@ token_issue_session(const struct issue_req *req, long long now,
 }
 
 enum oauth_err
-token_check(const char *token, long long now, struct db_token *t)
+token_lookup(const char *token, struct db_token *t)
 {
 	unsigned char digest[DB_DIGEST_LEN], sha1[20];
 	int rc;
@@ -116,10 +138,26 @@ token_check(const char *token, long long now, struct db_token *t)
 	}
 	if (rc == DB_NOTFOUND)
 		return OE_INVALID_TOKEN;
-	if (rc != DB_OK)
-		return OE_SERVER;
-	if (t->kind != TOKEN_ACCESS || t->revoked || t->expires_at <= now ||
-	    t->session_revoked_at != 0)
+	return rc == DB_OK ? OE_OK : OE_SERVER;
+}
+
+int
+token_live(const struct db_token *t, long long now)
+{
+	return !t->revoked && t->expires_at > now &&
+	    t->session_revoked_at == 0 &&
+	    !(t->kind == TOKEN_REFRESH && t->used_at != 0) &&
+	    !(t->kind == TOKEN_CODE && t->used_at != 0);
+}
+
+enum oauth_err
+token_check(const char *token, long long now, struct db_token *t)
+{
+	enum oauth_err e;
+
+	if ((e = token_lookup(token, t)) != OE_OK)
+		return e;
+	if (t->kind != TOKEN_ACCESS || !token_live(t, now))
 		return OE_INVALID_TOKEN;
 	if (t->session_id != 0 && now - t->session_last_access >= 60) {
 		/* A failed touch must not fail a valid request. */
@@ -129,6 +167,18 @@ token_check(const char *token, long long now, struct db_token *t)
 			t->session_last_access = now;
 	}
 	return OE_OK;
+}
+
+enum oauth_err
+token_revoke(const struct db_token *t)
+{
+	int rc;
+
+	if (t->kind == TOKEN_REFRESH && t->has_family)
+		rc = db_token_revoke_family(t->family);
+	else
+		rc = db_token_revoke(t->digest);
+	return rc == DB_OK ? OE_OK : OE_SERVER;
 }
 
 void

@@ -34,6 +34,23 @@ struct issue_req {
 };
 
 /*
+ * Inside a transaction (db_tx): insert an access token for the given
+ * session/client/user and, when refresh_ttl > 0, a refresh token; both
+ * carry `family` (a new one when NULL) so a rotation chain, or everything
+ * one code gave, can be revoked together. out->access/refresh/expires_at
+ * are set. DB_OK or a DB_* error.
+ */
+struct pair_req {
+	unsigned long long session_id, client_ref, user_id; /* 0: NULL */
+	const char *scope;
+	long long access_ttl, refresh_ttl;
+	const unsigned char *family; /* DB_FAMILY_LEN bytes, or NULL */
+	int dialect;
+};
+int token_insert_pair(const struct pair_req *r, long long now,
+    struct issued *out);
+
+/*
  * A new session (one login on one device) with its access token, and a
  * refresh token when refresh_ttl > 0, in one transaction. OE_OK or
  * OE_SERVER.
@@ -49,6 +66,21 @@ enum oauth_err token_issue_session(const struct issue_req *req, long long now,
  */
 enum oauth_err token_check(const char *token, long long now,
     struct db_token *t);
+
+/*
+ * Any token (access, refresh, code, browser) by its value, the imported
+ * legacy ones included: OE_OK, OE_INVALID_TOKEN (malformed or unknown),
+ * OE_SERVER. Says nothing about whether it is live: see token_live().
+ */
+enum oauth_err token_lookup(const char *token, struct db_token *t);
+/* 1 when t is unrevoked, unexpired and its session not signed out. */
+int token_live(const struct db_token *t, long long now);
+/*
+ * Revoke t: a refresh token with everything of its family (RFC 7009 §2.1:
+ * the access tokens of the same grant too), any other token alone.
+ * OE_OK or OE_SERVER.
+ */
+enum oauth_err token_revoke(const struct db_token *t);
 
 /*
  * Now and then (1 request in cfg.purge_every) delete a small batch of

@@ -115,7 +115,7 @@ user_create(struct db_user *u, const char *pw, size_t pwlen, const char *ip,
 	    !field_ok(u->first, 100) || !field_ok(u->last, 100))
 		*why = "a field is too long or not valid UTF-8";
 	else if (!password_acceptable(pw, pwlen))
-		*why = "password must be 1 to 512 bytes (72 with bcrypt)";
+		*why = "password must be 1 to 511 bytes (72 with bcrypt)";
 	for (i = 0; *why == NULL && u->username[i] != '\0'; i++)
 		if ((unsigned char)u->username[i] < 0x20 ||
 		    u->username[i] == 0x7f)
@@ -133,6 +133,19 @@ user_create(struct db_user *u, const char *pw, size_t pwlen, const char *ip,
 		return OE_CONFLICT;
 	}
 	return rc == DB_OK ? OE_OK : OE_SERVER;
+}
+
+enum oauth_err
+user_get(unsigned long long id, struct db_user *u)
+{
+	switch (db_user_by_id(id, u)) {
+	case DB_OK:
+		return OE_OK;
+	case DB_NOTFOUND:
+		return OE_NO_OBJECT;
+	default:
+		return OE_SERVER;
+	}
 }
 
 enum oauth_err

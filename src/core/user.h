@@ -49,6 +49,9 @@ enum oauth_err user_create(struct db_user *u, const char *pw, size_t pwlen,
 enum oauth_err user_set_password(const char *username, const char *pw,
     size_t pwlen);
 
+/* Look a user up by id: OE_OK, OE_NO_OBJECT, OE_SERVER. */
+enum oauth_err user_get(unsigned long long id, struct db_user *u);
+
 /* Look a user up by name: OE_OK, OE_NO_OBJECT, OE_SERVER. */
 enum oauth_err user_find(const char *username, struct db_user *u);
 

@@ -1,0 +1,530 @@
+/*
+ * oauth2.c - the standard OAuth 2.0 dialect (SPEC section R; seed 003):
+ * RFC 6749 token endpoint, RFC 7662 introspection, RFC 7009 revocation,
+ * RFC 6750 userinfo, RFC 8414 metadata. The authorization endpoint's pages
+ * live in src/web/.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arena.h"
+#include "config.h"
+#include "core/client.h"
+#include "core/grant.h"
+#include "core/token.h"
+#include "core/user.h"
+#include "common.h"
+#include "dialect.h"
+#include "jsonw.h"
+#include "request.h"
+#include "response.h"
+#include "web/web.h"
+
+static void
+send_json(struct ctx *c, int status, struct buf *body)
+{
+	c->res->status = status;
+	c->res->content_type = "application/json";
+	buf_reset(&c->res->body);
+	buf_add(&c->res->body, buf_str(body), body->len);
+	buf_free(body);
+}
+
+void
+oauth2_error(struct ctx *c, enum oauth_err e, const char *detail)
+{
+	const struct oauth_err_info *info = oauth_err_info(e);
+	struct buf body = BUF_INIT;
+	struct jsonw w;
+
+	if (e == OE_NOT_FOUND) {
+		response_text(c->res, 404, "text/plain; charset=utf-8",
+		    "Not Found\n");
+		return;
+	}
+	if (e == OE_SERVER)
+		response_header(c->res, "Retry-After", "5");
+	/* RFC 6749 §5.2: error responses are no-store like tokens. */
+	response_no_store(c->res);
+	jsonw_init(&w, &body, JSONW_COMPACT);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "error", info->rfc);
+	if (detail != NULL)
+		jsonw_kstr(&w, "error_description", detail);
+	jsonw_obj_close(&w);
+	send_json(c, info->http, &body);
+}
+
+/*
+ * A single-valued body parameter (RFC 6749 §3.2: the token endpoint takes
+ * its parameters in the body). 0 with *out (NULL when absent); -1 when the
+ * parameter is repeated or a JSON value is not a string.
+ */
+static int
+body_str(struct ctx *c, const char *name, const char **out)
+{
+	const struct param *p, *found = NULL;
+
+	*out = NULL;
+	for (p = c->req->body_params; p != NULL; p = p->next) {
+		if (strcmp(p->name, name) != 0)
+			continue;
+		if (found != NULL || p->jtype != PJ_STRING)
+			return -1;
+		found = p;
+	}
+	*out = found ? found->value : NULL;
+	return 0;
+}
+
+/* Empty strings count as absent for OAuth parameters (RFC 6749 §3.1). */
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+static void
+client_failed(struct ctx *c, enum oauth_err e, int basic)
+{
+	if (e != OE_INVALID_CLIENT) {
+		oauth2_error(c, e, e == OE_INVALID_REQUEST ? "more than one "
+		    "client authentication method" : NULL);
+		return;
+	}
+	/* RFC 6749 §5.2: 401, with the challenge when Basic was tried. */
+	if (basic)
+		response_header(c->res, "WWW-Authenticate",
+		    "Basic realm=\"oauth\", charset=\"UTF-8\"");
+	oauth2_error(c, OE_INVALID_CLIENT, "client authentication failed");
+}
+
+/* The calling client: 0, or -1 with the error answered. */
+static int
+authenticate_client(struct ctx *c, struct db_client *cl, int allow_public)
+{
+	const char *id, *secret;
+	enum oauth_err e;
+	int basic;
+
+	if (body_str(c, "client_id", &id) == -1 ||
+	    body_str(c, "client_secret", &secret) == -1) {
+		oauth2_error(c, OE_INVALID_REQUEST, "repeated parameter");
+		return -1;
+	}
+	e = dialect_client(c, id, secret, allow_public, cl, &basic);
+	if (e != OE_OK) {
+		client_failed(c, e, basic);
+		return -1;
+	}
+	return 0;
+}
+
+/* The seed 003 / RFC 6749 §5.1 answer. */
+static void
+token_response(struct ctx *c, const struct grant_result *r)
+{
+	struct buf body = BUF_INIT;
+	struct jsonw w;
+
+	response_no_store(c->res);
+	jsonw_init(&w, &body, JSONW_COMPACT);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "token_type", "Bearer");
+	jsonw_kint(&w, "expires_in", r->expires_in);
+	jsonw_kstr(&w, "access_token", r->tok.access);
+	if (r->tok.refresh[0] != '\0')
+		jsonw_kstr(&w, "refresh_token", r->tok.refresh);
+	jsonw_kstr(&w, "scope", r->scope);
+	jsonw_obj_close(&w);
+	send_json(c, 200, &body);
+}
+
+static void
+grant_failed(struct ctx *c, enum oauth_err e, const struct login_result *lr)
+{
+	const char *d = NULL;
+
+	switch (e) {
+	case OE_THROTTLED:
+		response_header(c->res, "Retry-After", "%lld",
+		    lr ? lr->retry_after : 1);
+		d = "too many failed login attempts";
+		break;
+	case OE_BAD_CREDENTIALS:
+		d = "invalid username or password";
+		break;
+	case OE_INVALID_GRANT:
+		d = "the grant is invalid, expired, revoked or was issued to "
+		    "another client";
+		break;
+	case OE_UNAUTHORIZED_CLIENT:
+		d = "the client may not use this grant type";
+		break;
+	case OE_INVALID_SCOPE:
+		d = "the requested scope is invalid or not allowed";
+		break;
+	default:
+		break;
+	}
+	oauth2_error(c, e, d);
+}
+
+void
+oauth2_token(struct ctx *c)
+{
+	struct token_params p;
+	struct login_result lr;
+	struct grant_result r;
+	struct db_client cl;
+	const char *what;
+	enum oauth_err e;
+	int g;
+
+	memset(&p, 0, sizeof(p));
+	if (request_has_duplicates(c->req) ||
+	    body_str(c, "grant_type", &p.grant_type) == -1 ||
+	    body_str(c, "scope", &p.scope) == -1 ||
+	    body_str(c, "username", &p.username) == -1 ||
+	    body_str(c, "password", &p.password) == -1 ||
+	    body_str(c, "code", &p.code) == -1 ||
+	    body_str(c, "redirect_uri", &p.redirect_uri) == -1 ||
+	    body_str(c, "code_verifier", &p.code_verifier) == -1 ||
+	    body_str(c, "refresh_token", &p.refresh_token) == -1) {
+		/* RFC 6749 §3.2: parameters MUST NOT be repeated. */
+		oauth2_error(c, OE_INVALID_REQUEST, "a parameter is repeated "
+		    "or not a string");
+		return;
+	}
+	if (nonempty(p.grant_type) == NULL) {
+		oauth2_error(c, OE_INVALID_REQUEST, "grant_type is required");
+		return;
+	}
+	g = grant_parse(p.grant_type, strlen(p.grant_type));
+	if (g == -1 || g == GRANT_IMPLICIT) {
+		oauth2_error(c, OE_UNSUPPORTED_GRANT, "unsupported grant_type");
+		return;
+	}
+	if (authenticate_client(c, &cl, g != GRANT_CLIENT_CREDENTIALS) == -1)
+		return;
+	e = dialect_grant(c, &cl, &p, DIALECT_OAUTH2, &r, &lr, &what);
+	if (e == OE_INVALID_REQUEST) {
+		oauth2_error(c, e, what);
+		return;
+	}
+	if (e != OE_OK) {
+		grant_failed(c, e, &lr);
+		return;
+	}
+	token_response(c, &r);
+}
+
+/*
+ * RFC 7662 §4 / RFC 7009 §2.1 (SPEC 12b): a client may look at and revoke
+ * its own tokens and those issued without a client; a resource server
+ * every token.
+ */
+static int
+may_see(const struct db_client *cl, const struct db_token *t)
+{
+	return cl->resource_server || t->client_ref == 0 ||
+	    t->client_ref == cl->id;
+}
+
+static void
+inactive(struct ctx *c)
+{
+	struct buf body = BUF_INIT;
+
+	buf_puts(&body, "{\"active\":false}");
+	response_no_store(c->res);
+	send_json(c, 200, &body);
+}
+
+void
+oauth2_introspect(struct ctx *c)
+{
+	const char *token, *hint;
+	struct db_client cl, owner;
+	struct db_token t;
+	struct db_user u;
+	struct buf body = BUF_INIT;
+	struct jsonw w;
+	enum oauth_err e;
+	char sub[24];
+
+	if (authenticate_client(c, &cl, 0) == -1)
+		return;
+	if (body_str(c, "token", &token) == -1 ||
+	    body_str(c, "token_type_hint", &hint) == -1 ||
+	    nonempty(token) == NULL) {
+		oauth2_error(c, OE_INVALID_REQUEST, "one token parameter is "
+		    "required");
+		return;
+	}
+	e = token_lookup(token, &t);
+	if (e == OE_SERVER) {
+		oauth2_error(c, OE_SERVER, NULL);
+		return;
+	}
+	if (e != OE_OK || (t.kind != TOKEN_ACCESS && t.kind != TOKEN_REFRESH) ||
+	    !token_live(&t, c->now) || !may_see(&cl, &t)) {
+		inactive(c);
+		return;
+	}
+	owner.client_id[0] = '\0';
+	if (t.client_ref != 0 && (e = client_by_ref(t.client_ref, &owner)) ==
+	    OE_SERVER) {
+		oauth2_error(c, OE_SERVER, NULL);
+		return;
+	}
+	u.username[0] = '\0';
+	if (t.user_id != 0 && (e = user_get(t.user_id, &u)) != OE_OK) {
+		if (e == OE_SERVER)
+			oauth2_error(c, OE_SERVER, NULL);
+		else
+			inactive(c); /* the user was deleted */
+		return;
+	}
+	response_no_store(c->res);
+	jsonw_init(&w, &body, JSONW_COMPACT);
+	jsonw_obj_open(&w);
+	jsonw_kbool(&w, "active", 1);
+	jsonw_kstr(&w, "scope", t.scope);
+	if (owner.client_id[0] != '\0')
+		jsonw_kstr(&w, "client_id", owner.client_id);
+	if (t.user_id != 0)
+		jsonw_kstr(&w, "username", u.username);
+	jsonw_kstr(&w, "token_type", t.kind == TOKEN_ACCESS ? "Bearer" :
+	    "refresh_token");
+	jsonw_kint(&w, "exp", t.expires_at);
+	jsonw_kint(&w, "iat", t.created_ms / 1000);
+	if (t.user_id != 0) {
+		snprintf(sub, sizeof(sub), "%llu", t.user_id);
+		jsonw_kstr(&w, "sub", sub);
+	}
+	jsonw_obj_close(&w);
+	send_json(c, 200, &body);
+}
+
+void
+oauth2_revoke(struct ctx *c)
+{
+	const char *token, *hint;
+	struct db_client cl;
+	struct db_token t;
+	struct buf body = BUF_INIT;
+	enum oauth_err e;
+
+	if (authenticate_client(c, &cl, 0) == -1)
+		return;
+	if (body_str(c, "token", &token) == -1 ||
+	    body_str(c, "token_type_hint", &hint) == -1 ||
+	    nonempty(token) == NULL) {
+		oauth2_error(c, OE_INVALID_REQUEST, "one token parameter is "
+		    "required");
+		return;
+	}
+	e = token_lookup(token, &t);
+	if (e == OE_OK && (t.kind == TOKEN_ACCESS || t.kind == TOKEN_REFRESH) &&
+	    may_see(&cl, &t))
+		e = token_revoke(&t);
+	else if (e == OE_INVALID_TOKEN)
+		e = OE_OK; /* §2.2: an unknown token is not an error */
+	/* Never a false 200: a revocation not recorded is a 503. */
+	if (e == OE_SERVER) {
+		oauth2_error(c, OE_SERVER, "the revocation could not be "
+		    "recorded");
+		return;
+	}
+	send_json(c, 200, &body);
+	c->res->content_type = NULL;
+}
+
+/* RFC 6750 §3: the challenge of a protected resource. */
+static void
+bearer_failed(struct ctx *c, int status, const char *error, const char *desc)
+{
+	struct buf body = BUF_INIT;
+	struct jsonw w;
+
+	if (error == NULL)
+		response_header(c->res, "WWW-Authenticate",
+		    "Bearer realm=\"oauth\"");
+	else
+		response_header(c->res, "WWW-Authenticate", "Bearer "
+		    "realm=\"oauth\", error=\"%s\", error_description=\"%s\"",
+		    error, desc);
+	response_no_store(c->res);
+	jsonw_init(&w, &body, JSONW_COMPACT);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "error", error ? error : "invalid_request");
+	jsonw_kstr(&w, "error_description", desc);
+	jsonw_obj_close(&w);
+	send_json(c, status, &body);
+}
+
+void
+oauth2_userinfo(struct ctx *c)
+{
+	const char *header = dialect_bearer(c), *form = NULL;
+	struct db_token t;
+	struct db_user u;
+	struct buf body = BUF_INIT;
+	struct jsonw w;
+	enum oauth_err e;
+	char sub[24];
+
+	/* §2.2: the form body, only form-encoded. */
+	if (c->req->body_kind == BODY_FORM &&
+	    body_str(c, "access_token", &form) == -1) {
+		bearer_failed(c, 400, "invalid_request", "access_token "
+		    "repeated");
+		return;
+	}
+	if (request_value(c->req, "access_token") != NULL && form == NULL) {
+		/* §2.3's URI query parameter is not supported: say so. */
+		bearer_failed(c, 400, "invalid_request", "send the token in "
+		    "the Authorization header or a form body");
+		return;
+	}
+	if (header != NULL && form != NULL) {
+		/* §2: a client MUST NOT use more than one method. */
+		bearer_failed(c, 400, "invalid_request", "more than one "
+		    "token");
+		return;
+	}
+	if (header == NULL && form == NULL) {
+		bearer_failed(c, 401, NULL, "an access token is required");
+		return;
+	}
+	e = token_check(header ? header : form, c->now, &t);
+	if (e == OE_SERVER) {
+		oauth2_error(c, OE_SERVER, NULL);
+		return;
+	}
+	if (e != OE_OK) {
+		bearer_failed(c, 401, "invalid_token", "the access token is "
+		    "invalid, expired or revoked");
+		return;
+	}
+	if (t.user_id == 0) {
+		bearer_failed(c, 403, "insufficient_scope", "the token "
+		    "belongs to no user");
+		return;
+	}
+	if ((e = user_get(t.user_id, &u)) != OE_OK) {
+		if (e == OE_SERVER)
+			oauth2_error(c, OE_SERVER, NULL);
+		else
+			bearer_failed(c, 401, "invalid_token", "the user no "
+			    "longer exists");
+		return;
+	}
+	response_no_store(c->res);
+	jsonw_init(&w, &body, JSONW_COMPACT);
+	jsonw_obj_open(&w);
+	snprintf(sub, sizeof(sub), "%llu", u.id);
+	jsonw_kstr(&w, "sub", sub);
+	/* SPEC 12b: each scope grants the field of its name. */
+	if (scope_has(t.scope, "username"))
+		jsonw_kstr(&w, "username", u.username);
+	if (scope_has(t.scope, "email") && u.has_email)
+		jsonw_kstr(&w, "email", u.email);
+	if (scope_has(t.scope, "firstname"))
+		jsonw_kstr(&w, "firstname", u.first);
+	if (scope_has(t.scope, "lastname"))
+		jsonw_kstr(&w, "lastname", u.last);
+	if (scope_has(t.scope, "phone") && u.has_phone)
+		jsonw_kstr(&w, "phone_number", u.phone);
+	jsonw_obj_close(&w);
+	send_json(c, 200, &body);
+}
+
+static void
+endpoint(struct jsonw *w, struct arena *a, const char *key, const char *path)
+{
+	jsonw_kstr(w, key, arena_printf(a, "%s%s", cfg.issuer, path));
+}
+
+void
+oauth2_metadata(struct ctx *c)
+{
+	struct arena *a = c->req->arena;
+	struct buf body = BUF_INIT;
+	struct jsonw w;
+
+	/* RFC 8414 §2: exactly what this server does. */
+	jsonw_init(&w, &body, JSONW_COMPACT);
+	jsonw_obj_open(&w);
+	jsonw_kstr(&w, "issuer", cfg.issuer);
+	endpoint(&w, a, "authorization_endpoint", "/oauth/authorize");
+	endpoint(&w, a, "token_endpoint", "/oauth/token");
+	endpoint(&w, a, "introspection_endpoint", "/oauth/introspect");
+	endpoint(&w, a, "revocation_endpoint", "/oauth/revoke");
+	endpoint(&w, a, "userinfo_endpoint", "/oauth/userinfo");
+	jsonw_key(&w, "scopes_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "username");
+	jsonw_str(&w, "email");
+	jsonw_str(&w, "firstname");
+	jsonw_str(&w, "lastname");
+	jsonw_str(&w, "phone");
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "response_types_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "code");
+	jsonw_str(&w, "token");
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "response_modes_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "query");
+	jsonw_str(&w, "fragment");
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "grant_types_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "authorization_code");
+	jsonw_str(&w, "implicit");
+	jsonw_str(&w, "password");
+	jsonw_str(&w, "client_credentials");
+	jsonw_str(&w, "refresh_token");
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "token_endpoint_auth_methods_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "client_secret_basic");
+	jsonw_str(&w, "client_secret_post");
+	jsonw_str(&w, "none");
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "introspection_endpoint_auth_methods_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "client_secret_basic");
+	jsonw_str(&w, "client_secret_post");
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "revocation_endpoint_auth_methods_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "client_secret_basic");
+	jsonw_str(&w, "client_secret_post");
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "code_challenge_methods_supported");
+	jsonw_arr_open(&w);
+	jsonw_str(&w, "S256");
+	if (cfg.pkce_plain)
+		jsonw_str(&w, "plain");
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+	send_json(c, 200, &body);
+}
+
+void
+oauth2_authorize(struct ctx *c)
+{
+	web_authorize(c, DIALECT_OAUTH2);
+}
+
+void
+account_devices(struct ctx *c)
+{
+	web_devices(c);
+}
