@@ -17,11 +17,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <fcgiapp.h>
 #include <openssl/rand.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "cli/cli.h"
 #include "config.h"
 #include "db.h"
@@ -140,6 +142,50 @@ seed_rand(void)
 	srand(seed);
 }
 
+/*
+ * A relative htdocs is taken from the binary's own place (cgi/../htdocs in
+ * the source tree), never from the working directory mod_fcgid happens to
+ * start us in.
+ */
+static void
+resolve_htdocs(void)
+{
+	char exe[4096], *slash;
+	ssize_t n;
+
+	if (cfg.htdocs[0] == '/')
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return;
+	*slash = '\0';
+	{
+		struct buf b = BUF_INIT;
+
+		buf_printf(&b, "%s/../%s", exe, cfg.htdocs);
+		free(cfg.htdocs);
+		cfg.htdocs = xstrdup(buf_str(&b));
+		buf_free(&b);
+	}
+}
+
+/* SPEC 1: the file with the database password is readable by us alone. */
+static void
+check_config_mode(void)
+{
+	const char *path = getenv("OAUTH_CONFIG");
+	struct stat st;
+
+	if (path != NULL && *path != '\0' && stat(path, &st) == 0 &&
+	    (st.st_mode & 077) != 0)
+		log_warn("%s is readable by group or others (mode %03o): it "
+		    "holds the database password; chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+}
+
 static int
 setup(void)
 {
@@ -149,6 +195,8 @@ setup(void)
 		log_warn("configuration: %s", err);
 		return -1;
 	}
+	check_config_mode();
+	resolve_htdocs();
 	if (password_configure(cfg.password_bcrypt ? PASSWORD_BCRYPT :
 	    PASSWORD_YESCRYPT, cfg.password_cost) == -1) {
 		log_warn("password_scheme/password_cost refused by libxcrypt");
@@ -222,7 +270,7 @@ main(int argc, char **argv)
 	if (getenv("REQUEST_METHOD") == NULL) {
 		/* Started from a shell without a command. */
 		cli_usage(stderr);
-		return 2;
+		return 64; /* EX_USAGE */
 	}
 	config_ok = setup() == 0;
 	return run_cgi();

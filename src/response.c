@@ -64,6 +64,16 @@ response_text(struct response *r, int status, const char *type,
 	buf_puts(&r->body, text);
 }
 
+void
+response_json(struct response *r, int status, struct buf *body)
+{
+	r->status = status;
+	r->content_type = "application/json";
+	buf_free(&r->body);
+	r->body = *body;
+	*body = (struct buf)BUF_INIT;
+}
+
 const char *
 response_reason(int status)
 {

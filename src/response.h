@@ -32,6 +32,10 @@ void response_no_store(struct response *r);
 /* Replace status, type and body with text: a plain answer. */
 void response_text(struct response *r, int status, const char *type,
     const char *text);
+/*
+ * Make body (released here) the JSON answer with the given status.
+ */
+void response_json(struct response *r, int status, struct buf *body);
 /* Write it all through io (no body for HEAD): 0, or -1 if the peer left. */
 int response_send(const struct response *r, const struct io *io,
     int head_only);

@@ -130,8 +130,21 @@ match_route(const struct route *r, const char *path, const char **as,
 	return 1;
 }
 
-static error_fn
-error_for(int dialect)
+const struct route *
+route_lookup(const char *path, const char **arg, size_t *arglen)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(routes); i++)
+		if (match_route(&routes[i], path, arg, arglen))
+			return &routes[i];
+	*arg = NULL;
+	*arglen = 0;
+	return NULL;
+}
+
+error_fn
+route_error(int dialect)
 {
 	return dialect >= 0 && dialect < DIALECT__MAX ?
 	    dialect_errors[dialect] : plain_error;
@@ -143,7 +156,7 @@ route_dispatch(struct request *req, struct response *res)
 	struct ctx c;
 	const struct route *r = NULL;
 	const char *as = NULL;
-	size_t al = 0, i;
+	size_t al = 0;
 	error_fn err;
 	unsigned m;
 
@@ -151,12 +164,7 @@ route_dispatch(struct request *req, struct response *res)
 	c.req = req;
 	c.res = res;
 	c.now = (long long)time(NULL);
-	for (i = 0; i < ARRAY_SIZE(routes); i++) {
-		if (match_route(&routes[i], req->path, &as, &al)) {
-			r = &routes[i];
-			break;
-		}
-	}
+	r = route_lookup(req->path, &as, &al);
 	if (r == NULL || (r->dialect != DIALECT_NONE &&
 	    !cfg.dialect_on[r->dialect])) {
 		/* A switched-off dialect is not there at all (issue 4.5). */
@@ -176,7 +184,7 @@ route_dispatch(struct request *req, struct response *res)
 	c.route = r;
 	if (as != NULL)
 		c.arg = arena_strndup(req->arena, as, al);
-	err = error_for(r->dialect);
+	err = route_error(r->dialect);
 
 	/* Front-line checks, once for every handler. */
 	if ((r->flags & RF_BODY) && req->method == METHOD_POST &&

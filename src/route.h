@@ -51,6 +51,14 @@ struct route {
 
 /* Answer the request into res: never fails (errors are responses). */
 void route_dispatch(struct request *req, struct response *res);
+/*
+ * The route for path (trailing-slash variants included), or NULL; *arg and
+ * *arglen get what '*' matched (a pointer into path).
+ */
+const struct route *route_lookup(const char *path, const char **arg,
+    size_t *arglen);
+/* The error writer of a dialect (plain_error for DIALECT_NONE). */
+error_fn route_error(int dialect);
 /* The route table, for tests and the OpenAPI consistency check. */
 const struct route *route_table(unsigned *n);
 /* 1 when pattern matches path; *arg gets what '*' matched. */

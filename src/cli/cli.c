@@ -23,7 +23,7 @@
 #include "core/user.h"
 #include "util.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE 64 /* sysexits' EX_USAGE: apart from "exists" */
 #define EXIT_EXISTS 2
 #define EXIT_NOTFOUND 3
 
@@ -758,7 +758,7 @@ cli_main(int argc, char **argv)
 	}
 	skip = c->sub != NULL ? 3 : 2;
 	rc = c->fn(argc - skip, argv + skip);
-	if (rc == EXIT_USAGE && c->fn != cmd_user_add && c->fn != cmd_client_add)
+	if (rc == EXIT_USAGE)
 		fprintf(stderr, "usage: oauth.fcgi %s\n", c->usage);
 	db_close(1);
 	config_free();

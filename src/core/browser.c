@@ -76,29 +76,12 @@ int
 consent_covers(unsigned long long user_id, unsigned long long client_ref,
     const char *scope)
 {
-	char have[1001], one[1001];
-	const char *p = scope;
-	size_t n;
+	char have[1001];
 
 	if (db_consent_get(user_id, client_ref, have, sizeof(have)) != DB_OK)
 		return 0;
-	if (have[0] == '\0')
-		return 0;
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		n = strcspn(p, " ");
-		if (n == 0)
-			break;
-		if (n >= sizeof(one))
-			return 0;
-		memcpy(one, p, n);
-		one[n] = '\0';
-		if (!scope_has(have, one))
-			return 0;
-		p += n;
-	}
-	return 1;
+	/* "" is "never asked"; an approval of nothing is stored as " ". */
+	return have[0] != '\0' && scope_subset(scope, have);
 }
 
 enum oauth_err

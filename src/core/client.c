@@ -108,6 +108,30 @@ scope_has(const char *scope, const char *one)
 }
 
 int
+scope_subset(const char *sub, const char *super)
+{
+	char one[1001];
+	const char *p = sub;
+	size_t n;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n == 0)
+			break;
+		if (n >= sizeof(one))
+			return 0;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!scope_has(super, one))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+int
 client_scope_ok(const struct db_client *c, const char *scope)
 {
 	static const char user_scopes[] =
@@ -223,27 +247,13 @@ client_find(const char *client_id, struct db_client *c)
 {
 	if (client_id == NULL || strlen(client_id) > 191)
 		return OE_INVALID_CLIENT;
-	switch (db_client_by_client_id(client_id, c)) {
-	case DB_OK:
-		return OE_OK;
-	case DB_NOTFOUND:
-		return OE_INVALID_CLIENT;
-	default:
-		return OE_SERVER;
-	}
+	return oauth_err_from_db(db_client_by_client_id(client_id, c), OE_INVALID_CLIENT);
 }
 
 enum oauth_err
 client_by_ref(unsigned long long ref, struct db_client *c)
 {
-	switch (db_client_by_ref(ref, c)) {
-	case DB_OK:
-		return OE_OK;
-	case DB_NOTFOUND:
-		return OE_INVALID_CLIENT;
-	default:
-		return OE_SERVER;
-	}
+	return oauth_err_from_db(db_client_by_ref(ref, c), OE_INVALID_CLIENT);
 }
 
 enum oauth_err

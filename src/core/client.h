@@ -46,6 +46,8 @@ int client_scope_ok(const struct db_client *c, const char *scope);
 int scope_valid(const char *scope);
 /* 1 when the space-separated list `scope` holds `one`. */
 int scope_has(const char *scope, const char *one);
+/* 1 when every scope of the space-separated `sub` is in `super`. */
+int scope_subset(const char *sub, const char *super);
 
 /*
  * Register c. With generate, a new secret is written to secret_out (40 hex)

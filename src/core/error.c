@@ -3,6 +3,8 @@
 
 #include "error.h"
 
+#include "db.h"
+
 static const struct oauth_err_info table[OE__MAX] = {
 	[OE_OK] = {"", 200, 0, "", "", 200},
 	[OE_MISSING_PARAM] = {"invalid_request", 400, 1157, "OAuthException",
@@ -64,4 +66,12 @@ oauth_err_info(enum oauth_err e)
 	if ((unsigned)e >= OE__MAX)
 		e = OE_SERVER;
 	return &table[e];
+}
+
+enum oauth_err
+oauth_err_from_db(int rc, enum oauth_err notfound)
+{
+	if (rc == DB_OK)
+		return OE_OK;
+	return rc == DB_NOTFOUND ? notfound : OE_SERVER;
 }

@@ -44,6 +44,12 @@ struct oauth_err_info {
 	int legacy_http;         /* legacy HTTP status: 200 except a few */
 };
 
+/*
+ * A db.h result as the core reports it: DB_OK → OE_OK, DB_NOTFOUND →
+ * `notfound`, anything else → OE_SERVER.
+ */
+enum oauth_err oauth_err_from_db(int rc, enum oauth_err notfound);
+
 /* The row for e (OE_SERVER's row for anything out of range). */
 const struct oauth_err_info *oauth_err_info(enum oauth_err e);
 

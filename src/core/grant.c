@@ -44,31 +44,6 @@ grant_scope(const struct db_client *c, const char *requested, int for_user,
 	return OE_OK;
 }
 
-/* 1 when every scope of `sub` is in `super`. */
-static int
-scope_subset(const char *sub, const char *super)
-{
-	char one[1001];
-	const char *p = sub;
-	size_t n;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		n = strcspn(p, " ");
-		if (n == 0)
-			break;
-		if (n >= sizeof(one))
-			return 0;
-		memcpy(one, p, n);
-		one[n] = '\0';
-		if (!scope_has(super, one))
-			return 0;
-		p += n;
-	}
-	return 1;
-}
-
 static void
 fill_result(struct grant_result *r, const struct db_client *c,
     const char *scope, unsigned long long user_id)

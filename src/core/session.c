@@ -13,14 +13,7 @@ enum oauth_err
 session_revoke(unsigned long long user_id, unsigned long long id,
     long long now)
 {
-	switch (db_session_revoke(id, user_id, now)) {
-	case DB_OK:
-		return OE_OK;
-	case DB_NOTFOUND:
-		return OE_NO_OBJECT;
-	default:
-		return OE_SERVER;
-	}
+	return oauth_err_from_db(db_session_revoke(id, user_id, now), OE_NO_OBJECT);
 }
 
 enum oauth_err

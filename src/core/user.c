@@ -138,27 +138,13 @@ user_create(struct db_user *u, const char *pw, size_t pwlen, const char *ip,
 enum oauth_err
 user_get(unsigned long long id, struct db_user *u)
 {
-	switch (db_user_by_id(id, u)) {
-	case DB_OK:
-		return OE_OK;
-	case DB_NOTFOUND:
-		return OE_NO_OBJECT;
-	default:
-		return OE_SERVER;
-	}
+	return oauth_err_from_db(db_user_by_id(id, u), OE_NO_OBJECT);
 }
 
 enum oauth_err
 user_find(const char *username, struct db_user *u)
 {
-	switch (db_user_by_username(username, u)) {
-	case DB_OK:
-		return OE_OK;
-	case DB_NOTFOUND:
-		return OE_NO_OBJECT;
-	default:
-		return OE_SERVER;
-	}
+	return oauth_err_from_db(db_user_by_username(username, u), OE_NO_OBJECT);
 }
 
 enum oauth_err

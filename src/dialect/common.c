@@ -84,20 +84,31 @@ dialect_client(struct ctx *c, const char *id, const char *secret,
 }
 
 const char *
-dialect_bearer(struct ctx *c)
+dialect_auth_token(struct ctx *c, const char *other)
 {
 	const char *h = c->req->authorization, *t;
-	size_t n;
+	size_t n, k = other ? strlen(other) : 0;
 
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+	if (h == NULL)
 		return NULL;
-	t = h + 7;
+	if (strncasecmp(h, "Bearer ", 7) == 0)
+		t = h + 7;
+	else if (k > 0 && strncasecmp(h, other, k) == 0 && h[k] == ' ')
+		t = h + k + 1;
+	else
+		return NULL;
 	while (*t == ' ')
 		t++;
 	n = strlen(t);
 	while (n > 0 && t[n - 1] == ' ')
 		n--;
 	return n > 0 ? arena_strndup(c->req->arena, t, n) : NULL;
+}
+
+const char *
+dialect_bearer(struct ctx *c)
+{
+	return dialect_auth_token(c, NULL);
 }
 
 const char *

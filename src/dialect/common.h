@@ -29,6 +29,8 @@ enum oauth_err dialect_client(struct ctx *c, const char *id,
 
 /* The token of "Authorization: Bearer <t>" (scheme case-insensitive). */
 const char *dialect_bearer(struct ctx *c);
+/* The same, also accepting the scheme `other` ("Token"). */
+const char *dialect_auth_token(struct ctx *c, const char *other);
 
 /* The device of a new session: the User-Agent, cut to 200 characters. */
 const char *dialect_device(struct ctx *c);

@@ -53,49 +53,46 @@ plain_error(struct ctx *c, enum oauth_err e, const char *detail)
 	if (detail != NULL)
 		jsonw_kstr(&w, "error_description", detail);
 	jsonw_obj_close(&w);
-	c->res->status = info->http;
-	c->res->content_type = "application/json";
-	buf_reset(&c->res->body);
-	buf_add(&c->res->body, buf_str(&body), body.len);
-	buf_free(&body);
+	response_json(c->res, info->http, &body);
 }
 
 /*
  * Apache sends its own errors here (ErrorDocument 413 /__error/413, ...):
  * answer in the shape of the dialect the failed request was for, found from
- * REDIRECT_URL — also when it came through a prefix mount, by dropping
- * leading segments until a route matches.
+ * REDIRECT_URL. Through a prefix mount (/visitor-management/v1/oauth/) the
+ * URL carries the prefix: leading segments are dropped until a route
+ * matches, but the legacy catch-all only counts for the whole URL or a
+ * path that really starts with /v1/.
  */
 void
 health_error_document(struct ctx *c)
 {
 	const char *url = request_header(c->req, "REDIRECT_URL");
+	const struct route *r = NULL;
 	long long status = 500;
-	const struct route *routes, *r;
 	const char *as, *p;
-	unsigned n, i;
 	size_t al;
-	int dialect = DIALECT_NONE;
 	enum oauth_err e;
 
 	if (c->arg != NULL)
 		(void)parse_ll(c->arg, 400, 599, &status);
 	e = status == 413 ? OE_TOO_LARGE : status == 404 ? OE_NOT_FOUND :
 	    status < 500 ? OE_BAD_INPUT : OE_SERVER;
-	routes = route_table(&n);
-	for (p = url; p != NULL && *p == '/' && dialect == DIALECT_NONE;
-	    p = strchr(p + 1, '/')) {
-		for (i = 0; i < n; i++) {
-			r = &routes[i];
-			if (r->dialect != DIALECT_NONE &&
-			    route_match(r->pattern, p, &as, &al)) {
-				dialect = r->dialect;
-				break;
-			}
-		}
+	for (p = url; p != NULL && *p == '/'; p = strchr(p + 1, '/')) {
+		r = route_lookup(p, &as, &al);
+		if (r != NULL && (r->dialect == DIALECT_NONE ||
+		    !cfg.dialect_on[r->dialect]))
+			r = NULL;
+		if (r != NULL && strstr(r->pattern, "**") != NULL && p != url &&
+		    strncmp(p, "/v1/", 4) != 0)
+			r = NULL;
+		if (r != NULL)
+			break;
 	}
-	if (dialect == DIALECT_LEGACY && cfg.dialect_on[DIALECT_LEGACY])
-		legacy_error(c, e, NULL);
-	else
+	if (r == NULL) {
 		plain_error(c, e, NULL);
+		return;
+	}
+	c->route = r;
+	route_error(r->dialect)(c, e, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "common.h"
 #include "dialect.h"
 #include "jsonw.h"
 #include "request.h"
@@ -43,18 +44,6 @@ debug_on(struct ctx *c)
 	(void)c;
 	return 0; /* a production build has no debug output path */
 #endif
-}
-
-static void
-finish(struct ctx *c, int status, struct buf *body)
-{
-	struct response *res = c->res;
-
-	res->status = status;
-	res->content_type = "application/json";
-	buf_reset(&res->body);
-	buf_add(&res->body, buf_str(body), body->len);
-	buf_free(body);
 }
 
 static void
@@ -89,7 +78,7 @@ fail(struct ctx *c, enum oauth_err e, const char *message,
 		jsonw_obj_close(&w);
 	}
 	jsonw_obj_close(&w);
-	finish(c, info->legacy_http, &body);
+	response_json(c->res, info->legacy_http, &body);
 }
 
 void
@@ -211,40 +200,18 @@ legacy_login(struct ctx *c)
 	jsonw_kint(&w, "expiry", out.expires_at);
 	jsonw_obj_close(&w);
 	jsonw_obj_close(&w);
-	finish(c, 200, &body);
-}
-
-/*
- * The token of a protected legacy endpoint: "Authorization: Token <t>" as
- * the old validator read it ("token" too), or "Bearer <t>". NULL if none.
- */
-static const char *
-auth_token(struct ctx *c)
-{
-	const char *h = c->req->authorization, *t;
-	size_t n;
-
-	if (h == NULL)
-		return NULL;
-	if (strncasecmp(h, "Token ", 6) == 0)
-		t = h + 6;
-	else if (strncasecmp(h, "Bearer ", 7) == 0)
-		t = h + 7;
-	else
-		return NULL;
-	while (*t == ' ')
-		t++;
-	n = strlen(t);
-	while (n > 0 && t[n - 1] == ' ')
-		n--;
-	return n > 0 ? arena_strndup(c->req->arena, t, n) : NULL;
+	response_json(c->res, 200, &body);
 }
 
 /* The caller's live token: 0, or -1 with the error answered. */
 static int
 authenticate(struct ctx *c, struct db_token *t)
 {
-	const char *token = auth_token(c);
+	/*
+	 * "Authorization: Token <t>" as the old validator read it ("token"
+	 * too), or "Bearer <t>".
+	 */
+	const char *token = dialect_auth_token(c, "Token");
 	enum oauth_err e;
 
 	if (token == NULL) {
@@ -311,7 +278,7 @@ legacy_sessions(struct ctx *c)
 	jsonw_arr_close(&w);
 	jsonw_obj_close(&w);
 	response_no_store(c->res);
-	finish(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 void
@@ -350,7 +317,7 @@ legacy_revoke(struct ctx *c)
 	jsonw_kbool(&w, "revoked", 1);
 	jsonw_obj_close(&w);
 	jsonw_obj_close(&w);
-	finish(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 void

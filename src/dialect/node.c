@@ -23,16 +23,6 @@
 #include "web/web.h"
 
 static void
-send_json(struct ctx *c, int status, struct buf *body)
-{
-	c->res->status = status;
-	c->res->content_type = "application/json";
-	buf_reset(&c->res->body);
-	buf_add(&c->res->body, buf_str(body), body->len);
-	buf_free(body);
-}
-
-static void
 failed(struct ctx *c, int status, const char *message)
 {
 	struct buf body = BUF_INIT;
@@ -43,7 +33,7 @@ failed(struct ctx *c, int status, const char *message)
 	jsonw_kstr(&w, "status", "FAILED");
 	jsonw_kstr(&w, "message", message);
 	jsonw_obj_close(&w);
-	send_json(c, status, &body);
+	response_json(c->res, status, &body);
 }
 
 void
@@ -110,14 +100,23 @@ succeeded(struct ctx *c, const char *message)
 	jsonw_kstr(&w, "status", "SUCCESS");
 	jsonw_kstr(&w, "message", message);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 /* A body parameter that must be a string (JSON or form): -1 otherwise. */
 static int
 str_param(struct ctx *c, const char *name, const char **out, int arrays)
 {
-	const struct param *p = request_param(c->req, name);
+	const struct param *p, *found = NULL;
+
+	/*
+	 * The body only (JSON or form, SPEC B/N): a password in the query
+	 * string would end up in access logs.
+	 */
+	for (p = c->req->body_params; p != NULL; p = p->next)
+		if (strcmp(p->name, name) == 0)
+			found = p;
+	p = found;
 
 	*out = NULL;
 	if (p == NULL)
@@ -204,7 +203,8 @@ node_register_client(struct ctx *c)
 		n = strcspn(p, " ");
 		if (n == 0)
 			break;
-		if (grant_parse(p, n) == -1) {
+		if (grant_parse(p, n) == -1 ||
+		    grant_parse(p, n) == GRANT_IMPLICIT) {
 			failed(c, 400, "grants may hold authorization_code, "
 			    "refresh_token, client_credentials, password");
 			return;
@@ -355,7 +355,7 @@ node_token(struct ctx *c)
 	if (r.tok.refresh[0] != '\0')
 		jsonw_kstr(&w, "refresh_token", r.tok.refresh);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 /* Scopes may be separated by spaces or commas (SPEC N). */
@@ -416,5 +416,5 @@ node_api(struct ctx *c)
 		jsonw_kstr(&w, "phone", u.phone);
 	jsonw_obj_close(&w);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }

@@ -22,16 +22,6 @@
 #include "response.h"
 #include "web/web.h"
 
-static void
-send_json(struct ctx *c, int status, struct buf *body)
-{
-	c->res->status = status;
-	c->res->content_type = "application/json";
-	buf_reset(&c->res->body);
-	buf_add(&c->res->body, buf_str(body), body->len);
-	buf_free(body);
-}
-
 void
 oauth2_error(struct ctx *c, enum oauth_err e, const char *detail)
 {
@@ -54,7 +44,7 @@ oauth2_error(struct ctx *c, enum oauth_err e, const char *detail)
 	if (detail != NULL)
 		jsonw_kstr(&w, "error_description", detail);
 	jsonw_obj_close(&w);
-	send_json(c, info->http, &body);
+	response_json(c->res, info->http, &body);
 }
 
 /*
@@ -139,7 +129,7 @@ token_response(struct ctx *c, const struct grant_result *r)
 		jsonw_kstr(&w, "refresh_token", r->tok.refresh);
 	jsonw_kstr(&w, "scope", r->scope);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 static void
@@ -240,7 +230,7 @@ inactive(struct ctx *c)
 
 	buf_puts(&body, "{\"active\":false}");
 	response_no_store(c->res);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 void
@@ -306,7 +296,7 @@ oauth2_introspect(struct ctx *c)
 		jsonw_kstr(&w, "sub", sub);
 	}
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 void
@@ -339,7 +329,7 @@ oauth2_revoke(struct ctx *c)
 		    "recorded");
 		return;
 	}
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 	c->res->content_type = NULL;
 }
 
@@ -363,7 +353,7 @@ bearer_failed(struct ctx *c, int status, const char *error, const char *desc)
 	jsonw_kstr(&w, "error", error ? error : "invalid_request");
 	jsonw_kstr(&w, "error_description", desc);
 	jsonw_obj_close(&w);
-	send_json(c, status, &body);
+	response_json(c->res, status, &body);
 }
 
 void
@@ -440,7 +430,7 @@ oauth2_userinfo(struct ctx *c)
 	if (scope_has(t.scope, "phone") && u.has_phone)
 		jsonw_kstr(&w, "phone_number", u.phone);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 static void
@@ -514,7 +504,7 @@ oauth2_metadata(struct ctx *c)
 		jsonw_str(&w, "plain");
 	jsonw_arr_close(&w);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 void

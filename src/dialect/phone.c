@@ -16,16 +16,6 @@
 #include "response.h"
 #include "web/web.h"
 
-static void
-send_json(struct ctx *c, int status, struct buf *body)
-{
-	c->res->status = status;
-	c->res->content_type = "application/json";
-	buf_reset(&c->res->body);
-	buf_add(&c->res->body, buf_str(body), body->len);
-	buf_free(body);
-}
-
 /* Any parameter from body or query; -1 when a JSON value isn't a string. */
 static int
 param(struct ctx *c, const char *name, const char **out)
@@ -103,7 +93,7 @@ phone_access_token(struct ctx *c)
 		jsonw_kstr(&w, "refresh_token", r.tok.refresh);
 	jsonw_kint(&w, "expires_in", r.expires_in);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 void
@@ -152,7 +142,7 @@ phone_token_details(struct ctx *c)
 	}
 	jsonw_arr_close(&w);
 	jsonw_obj_close(&w);
-	send_json(c, 200, &body);
+	response_json(c->res, 200, &body);
 }
 
 void

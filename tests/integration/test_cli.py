@@ -215,9 +215,9 @@ def test_migrate_twice_succeeds_and_keeps_the_data(inst, new_user):
 
 @pytest.mark.parametrize("args", [["frobnicate"], ["user", "frobnicate"],
                                   ["client", "frobnicate"]])
-def test_unknown_command_exits_2(inst, args):
+def test_unknown_command_exits_64(inst, args):
     proc = inst.cli(*args)
-    assert proc.returncode == 2
+    assert proc.returncode == 64
     assert proc.stderr.strip()
 
 
