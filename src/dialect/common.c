@@ -25,6 +25,8 @@ basic_credentials(struct ctx *c, const char *h, char **id, char **secret)
 	size_t n, len, pad = 0;
 	int got;
 
+	if (h[5] == '\0')
+		return -1;
 	while (*b64 == ' ')
 		b64++;
 	n = strlen(b64);
@@ -64,7 +66,9 @@ dialect_client(struct ctx *c, const char *id, const char *secret,
 	char *bid, *bsecret;
 	enum oauth_err e;
 
-	*basic = h != NULL && strncasecmp(h, "Basic ", 6) == 0;
+	/* A bare "Basic" is a Basic attempt too: it gets the challenge. */
+	*basic = h != NULL && strncasecmp(h, "Basic", 5) == 0 &&
+	    (h[5] == ' ' || h[5] == '\0');
 	if (*basic) {
 		if (basic_credentials(c, h, &bid, &bsecret) == -1)
 			return OE_INVALID_CLIENT;
@@ -147,7 +151,9 @@ dialect_grant(struct ctx *c, const struct db_client *cl,
 	g = grant_parse(p->grant_type, strlen(p->grant_type));
 	switch (g) {
 	case GRANT_PASSWORD:
-		if (p->username == NULL || p->password == NULL) {
+		/* RFC 6749 §3.2: an empty parameter is an omitted one. */
+		if (nonempty(p->username) == NULL ||
+		    nonempty(p->password) == NULL) {
 			*what = "username and password are required";
 			return OE_INVALID_REQUEST;
 		}
