@@ -100,7 +100,7 @@ STACK_MODE_dev := --dev
 STACK_MODE_san := --san
 STACK_MODE_dev-san := --dev-san
 
-.PHONY: all unit run stop test valgrind fuzz fuzz-run format format-check \
+.PHONY: all unit run stop test valgrind bench fuzz fuzz-run format format-check \
 	clean distclean deps FORCE
 .SUFFIXES:
 .DELETE_ON_ERROR:
@@ -190,6 +190,11 @@ test:
 
 valgrind:
 	@SANITIZE= FAST= tests/run.sh valgrind
+
+# SPEC 13: wrk against its own instance; writes bench/results.md. Not part
+# of `make test` or CI. BENCH_TOKENS= sets the filled table size.
+bench:
+	@bench/run.sh
 
 # libFuzzer: each tests/fuzz/fuzz_X.c (defining LLVMFuzzerTestOneInput) is
 # linked with a clang-built archive and run for FUZZ_SECONDS, with its

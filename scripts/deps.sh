@@ -20,7 +20,7 @@ pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libmariadb-dev-compat
 pkgs_run="apache2 libapache2-mod-fcgid mariadb-server mariadb-client curl
 	ca-certificates"
 pkgs_test="python3 python3-pytest python3-requests python3-requests-oauthlib
-	valgrind"
+	python3-yaml valgrind"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_format="clang-format"
 pkgs_bench="wrk"

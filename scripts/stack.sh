@@ -379,7 +379,42 @@ demo_data() {
 		die "could not create the demo user (exit $rc)"
 		;;
 	esac
-	# XXX: demo clients (SPEC section 1) go here once `client add` exists.
+	demo_client demo-web --name "Demo Web App" \
+	    --redirect-uri "$URL/callback" \
+	    --grant "authorization_code refresh_token password client_credentials" \
+	    --scope "username email firstname lastname phone"
+	demo_client demo-phone --name "Demo Phone App" \
+	    --redirect-uri "$URL/callback" \
+	    --grant "authorization_code implicit password refresh_token client_credentials" \
+	    --scope "account-owner extension-user methods:ALL"
+	demo_client demo-spa --public --name "Demo Single-Page App" \
+	    --redirect-uri "$URL/callback" --grant authorization_code
+}
+
+# A demo client; its secret (printed once by `client add`) is kept in
+# var/PORT/demo-clients (mode 0600) for the curl lines.
+demo_client() { # client_id client-add-arguments...
+	local id=$1 rc=0 out secret
+	shift
+	out=$(cli client add "$id" "$@" 2>&1) || rc=$?
+	case $rc in
+	0)
+		secret=$(printf '%s\n' "$out" | sed -n 's/^client_secret: //p')
+		(umask 077 && { grep -v "^$id " "$VAR/demo-clients" 2>/dev/null
+		    echo "$id ${secret:--}"; } >"$VAR/demo-clients.new" &&
+		    mv "$VAR/demo-clients.new" "$VAR/demo-clients")
+		note "created client $id"
+		;;
+	2) ;; # exists already; its secret is in demo-clients
+	*)
+		printf '%s\n' "$out" >&2
+		die "could not create the demo client $id (exit $rc)"
+		;;
+	esac
+}
+
+demo_secret() { # client_id
+	sed -n "s/^$1 //p" "$VAR/demo-clients" 2>/dev/null | head -n 1
 }
 
 # --- Apache ---------------------------------------------------------------------
@@ -559,7 +594,44 @@ examples_legacy() {
 	echo "  curl -s -X POST -H 'Authorization: Token ${token:-<token>}' $URL/v1/oauth/revoke/"
 }
 
-EXAMPLES="health legacy"
+examples_oauth2() {
+	local sec
+	sec=$(demo_secret demo-web)
+	echo "  curl -s -u demo-web:${sec:-<secret>} -d grant_type=password -d username=$DEMO_USER -d password=$DEMO_PASSWORD -d 'scope=username email' $URL/oauth/token"
+	echo "  curl -s -u demo-web:${sec:-<secret>} -d grant_type=client_credentials $URL/oauth/token"
+	echo "  curl -s -u demo-web:${sec:-<secret>} -d grant_type=refresh_token -d refresh_token=<refresh_token> $URL/oauth/token"
+	echo "  curl -s -u demo-web:${sec:-<secret>} -d token=<access_token> $URL/oauth/introspect"
+	echo "  curl -s -u demo-web:${sec:-<secret>} -d token=<access_token> $URL/oauth/revoke"
+	echo "  curl -s -H 'Authorization: Bearer <access_token>' $URL/oauth/userinfo"
+	echo "  curl -s $URL/.well-known/oauth-authorization-server"
+	echo "  open in a browser: $URL/oauth/authorize?response_type=code&client_id=demo-web&redirect_uri=$URL/callback&scope=username%20email&state=xyz"
+	echo "  then: curl -s -u demo-web:${sec:-<secret>} -d grant_type=authorization_code -d code=<code> -d redirect_uri=$URL/callback $URL/oauth/token"
+	echo "  devices page: $URL/account/devices"
+}
+
+examples_chat() {
+	echo "  curl -s -H 'Content-Type: application/json' -d '{\"grant_type\":\"password\",\"phone_number\":\"+15550100\",\"password\":\"$DEMO_PASSWORD\"}' $URL/api/oauth/access-token/v1/"
+	echo "  curl -s -H 'Authorization: Bearer <access_token>' $URL/api/oauth/<user_id>/verify-token/v1/"
+}
+
+examples_node() {
+	echo "  curl -s -H 'Content-Type: application/json' -d '{\"client_id\":\"my-node-app\",\"client_secret\":\"my-secret\",\"redirect_uri\":\"$URL/callback\",\"grants\":[\"authorization_code\",\"refresh_token\",\"client_credentials\"],\"scope\":\"username,email\"}' $URL/register_client"
+	echo "  curl -s -d firstname=Ada -d lastname=Lovelace -d username=ada -d phone=+15550199 -d email=ada@example.com -d password=ada-password $URL/register_user"
+	echo "  open in a browser: $URL/authorize?client_id=my-node-app&response_type=code&redirect_uri=$URL/callback&scope=username,email&state=xyz"
+	echo "  curl -s -d grant_type=authorization_code -d client_id=my-node-app -d client_secret=my-secret -d code=<code> -d redirect_uri=$URL/callback $URL/token"
+	echo "  curl -s -d grant_type=client_credentials -d client_id=my-node-app -d client_secret=my-secret $URL/token"
+	echo "  curl -s -H 'Authorization: Bearer <access_token>' $URL/api"
+}
+
+examples_phone() {
+	local sec
+	sec=$(demo_secret demo-phone)
+	echo "  curl -s -X POST '$URL/v4/oauth/access-token?grant_type=password&client_id=demo-phone&client_secret=${sec:-<secret>}&username=$DEMO_USER&password=$DEMO_PASSWORD&scope=account-owner%20extension-user'"
+	echo "  curl -s -H 'Authorization: Bearer <access_token>' $URL/v4/oauth/access-token"
+	echo "  open in a browser: $URL/v4/oauth/authorization?client_id=demo-phone&response_type=token&scope=account-owner&redirect_uri=$URL/callback"
+}
+
+EXAMPLES="health legacy oauth2 chat node phone"
 
 print_examples() {
 	local d

@@ -40,11 +40,12 @@ enum token_kind {
 
 struct db_user {
 	unsigned long long id;
-	char username[192];
-	char phone[33]; /* "" when NULL */
-	char email[192];
-	char first[101 * 4];
-	char last[101 * 4];
+	/* Sizes hold the column's characters at 4 bytes each, plus NUL. */
+	char username[191 * 4 + 1];
+	char phone[32 * 4 + 1]; /* "" when NULL */
+	char email[191 * 4 + 1];
+	char first[100 * 4 + 1];
+	char last[100 * 4 + 1];
 	char hash[256];
 	int level;
 	long long created_at;
@@ -89,7 +90,7 @@ struct db_token {
 
 struct db_client {
 	unsigned long long id; /* internal reference (tokens.client_ref) */
-	char client_id[192];
+	char client_id[191 * 4 + 1];
 	char secret_hash[256]; /* "" for public clients */
 	char name[201 * 4];
 	char redirect_uris[8192]; /* one per line */
@@ -194,9 +195,9 @@ int db_purge(long long now, unsigned int limit, unsigned long long *deleted);
  */
 struct db_legacy_user {
 	unsigned long long id;
-	char username[192];
+	char username[191 * 4 + 1];
 	char password[256];
-	char first[400], last[400], email[192], phone[33];
+	char first[401], last[401], email[191 * 4 + 1], phone[32 * 4 + 1];
 	int level;
 };
 struct db_legacy_token {

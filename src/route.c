@@ -11,6 +11,7 @@
 #include "request.h"
 #include "response.h"
 #include "util.h"
+#include "web/web.h"
 
 static const struct route routes[] = {
 	{"/healthz", DIALECT_NONE, RM_GET, health_live},
@@ -24,11 +25,12 @@ static const struct route routes[] = {
 	    RF_SLASH, legacy_sessions},
 	{"/v1/oauth/revoke", DIALECT_LEGACY, RM_POST | RF_BODY | RF_SLASH,
 	    legacy_revoke},
-	{"/v1**", DIALECT_LEGACY, RM_ALL, legacy_unknown},
+	{"/v1/**", DIALECT_LEGACY, RM_ALL, legacy_unknown},
 
 	/* SPEC R */
 	{"/oauth/token", DIALECT_OAUTH2, RM_POST | RF_BODY, oauth2_token},
-	{"/oauth/authorize", DIALECT_OAUTH2, RM_GET | RM_POST | RF_BODY,
+	{"/oauth/authorize", DIALECT_OAUTH2, RM_GET | RM_POST | RF_BODY |
+	    RF_PAGE,
 	    oauth2_authorize},
 	{"/oauth/introspect", DIALECT_OAUTH2, RM_POST | RF_BODY,
 	    oauth2_introspect},
@@ -47,17 +49,19 @@ static const struct route routes[] = {
 	/* SPEC N */
 	{"/register_client", DIALECT_NODE, RM_POST | RF_BODY, node_register_client},
 	{"/register_user", DIALECT_NODE, RM_POST | RF_BODY, node_register_user},
-	{"/authorize", DIALECT_NODE, RM_GET | RM_POST | RF_BODY, node_authorize},
+	{"/authorize", DIALECT_NODE, RM_GET | RM_POST | RF_BODY | RF_PAGE,
+	    node_authorize},
 	{"/token", DIALECT_NODE, RM_POST | RF_BODY, node_token},
 	{"/api", DIALECT_NODE, RM_GET | RM_POST | RF_BODY, node_api},
 
 	/* SPEC P, mounted at /v4 */
 	{"/v4/oauth/access-token", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY,
 	    phone_token},
-	{"/v4/oauth/authorization", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY,
+	{"/v4/oauth/authorization", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY |
+	    RF_PAGE,
 	    phone_authorization},
 
-	{"/account/devices", DIALECT_NONE, RM_GET | RM_POST | RF_BODY,
+	{"/account/devices", DIALECT_NONE, RM_GET | RM_POST | RF_BODY | RF_PAGE,
 	    account_devices},
 };
 
@@ -85,6 +89,9 @@ route_match(const char *pattern, const char *path, const char **arg_start,
 	*arg_start = NULL;
 	*arg_len = 0;
 	while (*p != '\0') {
+		/* A trailing slash-star-star: nothing, or "/" and more. */
+		if (p[0] == '/' && p[1] == '*' && p[2] == '*')
+			return *s == '\0' || *s == '/';
 		if (p[0] == '*' && p[1] == '*')
 			return 1;
 		if (*p == '*') {
@@ -143,6 +150,34 @@ route_lookup(const char *path, const char **arg, size_t *arglen)
 	return NULL;
 }
 
+/* SPEC 9: a person never gets raw JSON or a blank screen. */
+static void
+page_error(struct ctx *c, enum oauth_err e, const char *detail)
+{
+	const struct oauth_err_info *info = oauth_err_info(e);
+
+	(void)detail;
+	switch (e) {
+	case OE_TOO_LARGE:
+		web_error_page(c, 413, "Request too large", "The form sent "
+		    "more data than this server accepts.");
+		return;
+	case OE_METHOD:
+		web_error_page(c, 405, "Not allowed", "This page cannot be "
+		    "used that way. Go back and try again.");
+		return;
+	case OE_SERVER:
+		web_error_page(c, 503, "Service unavailable", "The service is "
+		    "unavailable right now. Please try again in a moment.");
+		return;
+	default:
+		web_error_page(c, info->http == 404 ? 404 : 400,
+		    "Malformed request", "The link or form you followed is "
+		    "malformed. Go back to the application and start again.");
+		return;
+	}
+}
+
 error_fn
 route_error(int dialect)
 {
@@ -169,11 +204,6 @@ route_dispatch(struct request *req, struct response *res)
 	    !cfg.dialect_on[r->dialect])) {
 		/* A switched-off dialect is not there at all (issue 4.5). */
 		if (strncmp(req->path, "/v1", 3) == 0 &&
-		    (req->path[3] == '/' || req->path[3] == '\0') &&
-		    cfg.dialect_on[DIALECT_LEGACY]) {
-			c.route = &routes[ARRAY_SIZE(routes) - 1];
-			legacy_unknown(&c);
-		} else if (strncmp(req->path, "/v1", 3) == 0 &&
 		    (req->path[3] == '/' || req->path[3] == '\0')) {
 			legacy_error(&c, OE_NOT_FOUND, req->path + 3);
 		} else {
@@ -184,7 +214,7 @@ route_dispatch(struct request *req, struct response *res)
 	c.route = r;
 	if (as != NULL)
 		c.arg = arena_strndup(req->arena, as, al);
-	err = route_error(r->dialect);
+	err = r->flags & RF_PAGE ? page_error : route_error(r->dialect);
 
 	/* Front-line checks, once for every handler. */
 	if ((r->flags & RF_BODY) && req->method == METHOD_POST &&

@@ -10,7 +10,9 @@
  * passed those checks.
  *
  * Patterns: literal text; '*' matches one non-empty path segment (the
- * handler finds it in ctx->arg); a trailing "**" matches any rest.
+ * handler finds it in ctx->arg); a trailing slash-star-star matches
+ * nothing, or a slash and any rest (the legacy catch-all takes /v1 and
+ * /v1/x, not /v1x).
  */
 #ifndef ROUTE_H
 #define ROUTE_H
@@ -39,6 +41,7 @@ typedef void (*error_fn)(struct ctx *c, enum oauth_err e, const char *detail);
 #define RM_ALL 0xffu  /* the handler answers every method itself */
 #define RF_BODY 0x100u /* read and parse the body before the handler */
 #define RF_SLASH 0x200u /* also match with a trailing '/' added or removed */
+#define RF_PAGE 0x400u  /* a page a person sees: front-line errors as HTML */
 
 #define DIALECT_NONE (-1) /* health checks, error documents */
 

@@ -49,11 +49,11 @@ esac
 if [ $# -gt 0 ]; then
 	STAGES="$*"
 else
-	STAGES="build unit integration sanitizers valgrind"
+	STAGES="build unit integration browser sanitizers valgrind"
 fi
 for s in $STAGES; do
 	case $s in
-	build | unit | integration | sanitizers | valgrind) ;;
+	build | unit | integration | browser | sanitizers | valgrind) ;;
 	*) echo "run.sh: unknown stage '$s'" >&2; exit 2 ;;
 	esac
 done
@@ -317,6 +317,32 @@ stage_integration() {
 		scripts/stack.sh down "$p2" >/dev/null 2>&1 8>&-
 		scan_sanitizers "sanitizers clean" "$p1" "$p2"
 	fi
+}
+
+# SPEC 9: the pages in a real browser (playwright-core + Debian chromium).
+stage_browser() {
+	banner "browser"
+	if [ "$BUILD_OK" != 1 ]; then
+		fail "browser" "no binaries"
+		return
+	fi
+	local port=$((TEST_PORT + 4)) log=$OUT/browser.log line n m
+	if ! fresh_instance "$port" --registration open; then
+		fail "browser" "instance on $port did not start"
+		return
+	fi
+	OAUTH_TEST_URL=http://127.0.0.1:$port \
+	    OAUTH_TEST_CONFIG=$ROOT/var/$port/oauth.conf \
+	    OAUTH_TEST_BINARY=$ROOT/$BIN_PROD \
+	    timeout 900 sh tests/browser/run.sh 2>&1 8>&- | tee "$log"
+	line=$(grep -E '^browser: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		fail "browser" "tests/browser/run.sh printed no summary"
+		return
+	fi
+	n=$(printf '%s\n' "$line" | sed -E 's/^browser: ([0-9]+) passed.*/\1/')
+	m=$(printf '%s\n' "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+	add "browser" "$n" "$m" 0
 }
 
 stage_sanitizers() {

@@ -162,7 +162,8 @@ check_fields(const struct db_client *c)
 	const char *p, *e;
 	size_t n = strlen(c->client_id);
 
-	if (n == 0 || n > 191 || !utf8_valid(c->client_id, n))
+	if (n == 0 || !utf8_valid(c->client_id, n) ||
+	    utf8_count(c->client_id, n) > 191)
 		return "client_id must be 1 to 191 characters";
 	for (p = c->client_id; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x21 || *p == 0x7f)
@@ -245,7 +246,7 @@ client_create(struct db_client *c, int generate, const char *chosen,
 enum oauth_err
 client_find(const char *client_id, struct db_client *c)
 {
-	if (client_id == NULL || strlen(client_id) > 191)
+	if (client_id == NULL || strlen(client_id) > 191 * 4)
 		return OE_INVALID_CLIENT;
 	return oauth_err_from_db(db_client_by_client_id(client_id, c), OE_INVALID_CLIENT);
 }

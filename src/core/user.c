@@ -54,7 +54,8 @@ user_login(const char *login, const char *pw, size_t pwlen, const char *ip,
 	 * A name longer than any stored one cannot exist; the lookup would
 	 * only fail, so skip it, but not the hash work below.
 	 */
-	if (strlen(login) > 191 || !utf8_valid(login, strlen(login)))
+	if (!utf8_valid(login, strlen(login)) ||
+	    utf8_count(login, strlen(login)) > 191)
 		rc = DB_NOTFOUND;
 	else
 		rc = lookup(login, by, &res->user);

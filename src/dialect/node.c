@@ -20,6 +20,7 @@
 #include "jsonw.h"
 #include "request.h"
 #include "response.h"
+#include "utf8.h"
 #include "web/web.h"
 
 static void
@@ -127,6 +128,13 @@ str_param(struct ctx *c, const char *name, const char **out, int arrays)
 	return 0;
 }
 
+/* 1 when s has more than max characters (code points). */
+static int
+too_long(const char *s, size_t max)
+{
+	return utf8_count(s, strlen(s)) > max;
+}
+
 /* May this request register things? 0, or -1 with the answer given. */
 static int
 registration_open(struct ctx *c)
@@ -187,10 +195,20 @@ node_register_client(struct ctx *c)
 		return;
 	}
 	memset(&cl, 0, sizeof(cl));
+	/* Refuse what does not fit rather than store it cut. */
+	if (too_long(id, 191)) {
+		failed(c, 400, "client_id must be 1 to 191 characters");
+		return;
+	}
 	snprintf(cl.client_id, sizeof(cl.client_id), "%s", id);
 	snprintf(cl.name, sizeof(cl.name), "%s", id);
-	if (strlen(uri) >= sizeof(cl.redirect_uris) || strchr(uri, '\n')) {
-		failed(c, 400, "redirect_uri is too long");
+	if (strchr(uri, '\n') != NULL || strchr(uri, '\r') != NULL) {
+		failed(c, 400, "redirect_uri must be one URI");
+		return;
+	}
+	/* The authorization endpoint never redirects to a longer one. */
+	if (strlen(uri) > 2000) {
+		failed(c, 400, "redirect_uri must be at most 2000 characters");
 		return;
 	}
 	snprintf(cl.redirect_uris, sizeof(cl.redirect_uris), "%s", uri);
@@ -262,16 +280,21 @@ node_register_user(struct ctx *c)
 		failed(c, 400, "username and password are required");
 		return;
 	}
+	for (i = 0; i < ARRAY_SIZE(names) - 1; i++) {
+		static const size_t max[] = {100, 100, 191, 32, 191};
+
+		if (v[i] != NULL && too_long(v[i], max[i])) {
+			failed(c, 400, arena_printf(c->req->arena, "%s must be "
+			    "at most %zu characters", names[i], max[i]));
+			return;
+		}
+	}
 	memset(&u, 0, sizeof(u));
 	snprintf(u.first, sizeof(u.first), "%s", v[0] ? v[0] : "");
 	snprintf(u.last, sizeof(u.last), "%s", v[1] ? v[1] : "");
 	snprintf(u.username, sizeof(u.username), "%s", v[2]);
 	snprintf(u.phone, sizeof(u.phone), "%s", v[3] ? v[3] : "");
 	snprintf(u.email, sizeof(u.email), "%s", v[4] ? v[4] : "");
-	if (v[3] && strlen(v[3]) >= sizeof(u.phone)) {
-		failed(c, 400, "phone is too long");
-		return;
-	}
 	e = user_create(&u, v[5], strlen(v[5]), c->req->remote_addr, c->now,
 	    &why);
 	switch (e) {

@@ -367,7 +367,7 @@ state_ok(const char *state)
 static int
 validate(struct authz *z)
 {
-	const char *rt = z->v[AP_RESPONSE_TYPE];
+	const char *rt = z->v[AP_RESPONSE_TYPE], *scope;
 	const char *why = "response_type must be code or token";
 	char what[128];
 	size_t i;
@@ -424,7 +424,17 @@ validate(struct authz *z)
 		refuse(z, "unsupported_response_type", why);
 		return -1;
 	}
-	if (grant_scope(&z->client, z->v[AP_SCOPE], 1, z->scope) != OE_OK) {
+	/* SPEC N: the Node server's clients separate scopes by commas too. */
+	scope = z->v[AP_SCOPE];
+	if (z->dialect == DIALECT_NODE && scope != NULL) {
+		char *sp = arena_strdup(z->c->req->arena, scope), *q;
+
+		for (q = sp; *q != '\0'; q++)
+			if (*q == ',')
+				*q = ' ';
+		scope = sp;
+	}
+	if (grant_scope(&z->client, scope, 1, z->scope) != OE_OK) {
 		refuse(z, "invalid_scope",
 		    "the requested scope is unknown or not allowed for this "
 		    "client");

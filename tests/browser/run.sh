@@ -4,7 +4,7 @@
 # driving Debian's chromium, under node's own test runner.
 #
 # Installs what is missing (chromium with apt-get, playwright-core with
-# npm into tests/browser/node_modules), runs pages.test.mjs against the
+# npm into tests/browser/node_modules), runs every *.test.mjs against the
 # instance at $OAUTH_TEST_URL (with OAUTH_TEST_CONFIG and OAUTH_TEST_BINARY
 # as the pytest suite gets them), and ends with exactly one line
 #
@@ -39,9 +39,19 @@ if [ ! -x "$CHROMIUM" ]; then
 		summary 0 1 1
 	fi
 fi
-if ! command -v node >/dev/null 2>&1; then
-	echo "run.sh: node is not installed (apt-get install nodejs npm)" >&2
-	summary 0 1 1
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	# Debian's nodejs comes without npm; a nodesource nodejs has both.
+	echo "run.sh: installing nodejs/npm (apt-get)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm \
+	    >"$OUT" 2>&1 || { apt-get update -q >>"$OUT" 2>&1 &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm \
+	    >>"$OUT" 2>&1; }
+	if ! command -v node >/dev/null 2>&1 ||
+	    ! command -v npm >/dev/null 2>&1; then
+		tail -20 "$OUT" >&2
+		echo "run.sh: node and npm are needed" >&2
+		summary 0 1 1
+	fi
 fi
 if [ ! -f "$HERE/node_modules/playwright-core/package.json" ]; then
 	echo "run.sh: installing playwright-core (npm)"
@@ -61,7 +71,7 @@ cd "$HERE" || summary 0 1 1
 node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$OUT" \
-    pages.test.mjs
+    *.test.mjs
 rc=$?
 pass=$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$OUT" | tail -1)
 fail=$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' "$OUT" | tail -1)

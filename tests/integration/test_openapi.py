@@ -117,7 +117,7 @@ def _doc_key(path, item):
     if item.get("x-catch-all"):
         assert key.endswith("/*"), (
             "%s: x-catch-all needs a last segment {param}" % path)
-        key = key[:-2] + "**"
+        key = key + "*"
     if len(key) > 1 and key.endswith("/"):
         key = key[:-1]
     return key
