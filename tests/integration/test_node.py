@@ -555,12 +555,12 @@ def test_register_user_with_a_wrong_json_type_gives_400(inst, field, value):
 
 
 @pytest.mark.parametrize("field,length,message", [
-    ("username", 192, "username must be 1 to 191 characters"),
-    ("username", 400, "username must be 1 to 191 characters"),
-    ("phone", 33, "phone is too long"),
-    ("email", 192, "a field is too long or not valid UTF-8"),
-    ("firstname", 101, "a field is too long or not valid UTF-8"),
-    ("lastname", 101, "a field is too long or not valid UTF-8"),
+    ("username", 192, "username must be at most 191 characters"),
+    ("username", 400, "username must be at most 191 characters"),
+    ("phone", 33, "phone must be at most 32 characters"),
+    ("email", 192, "email must be at most 191 characters"),
+    ("firstname", 101, "firstname must be at most 100 characters"),
+    ("lastname", 101, "lastname must be at most 100 characters"),
     ("password", 600, "password must be 1 to 511 bytes (72 with bcrypt)"),
 ])
 def test_register_user_with_a_too_long_value_gives_400(inst, field, length,
@@ -1124,8 +1124,7 @@ def test_malformed_form_gives_400(inst, path, raw):
     (path, allow, method)
     for path, allow in (("/register_client", "POST"),
                         ("/register_user", "POST"), ("/token", "POST"),
-                        ("/api", "GET, HEAD, POST"),
-                        ("/authorize", "GET, HEAD, POST"))
+                        ("/api", "GET, HEAD, POST"))
     for method in ("GET", "PUT", "DELETE", "PATCH")
     if method not in allow.split(", ")
 ])
@@ -1133,6 +1132,16 @@ def test_wrong_method_gives_405_failed_with_allow(inst, path, allow, method):
     r = requests.request(method, inst.url + path, timeout=TIMEOUT)
     assert_failed(r, 405, "method not allowed")
     assert r.headers.get("Allow") == allow
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_wrong_method_on_authorize_gives_a_405_page(inst, method):
+    # /authorize is a page a person sees (SPEC 9): never raw JSON.
+    r = requests.request(method, inst.url + "/authorize", timeout=TIMEOUT)
+    assert r.status_code == 405
+    assert r.headers.get("Allow") == "GET, HEAD, POST"
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<html" in r.text.lower() and "Not allowed" in r.text
 
 
 # --- GET /authorize errors ------------------------------------------------------------

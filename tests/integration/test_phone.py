@@ -439,12 +439,21 @@ def test_malformed_query_string(inst, query, method):
     assert json.loads(r.content) == {"error": "invalid_request"}
 
 
-@pytest.mark.parametrize("path", [TOKEN, AUTHZ])
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
-def test_wrong_method(inst, path, method):
-    r = requests.request(method, inst.url + path, timeout=TIMEOUT)
+def test_wrong_method(inst, method):
+    r = requests.request(method, inst.url + TOKEN, timeout=TIMEOUT)
     assert_rfc(r, 405, "invalid_request")
     assert r.headers.get("Allow") == "GET, HEAD, POST"
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_wrong_method_on_authorization_gives_a_405_page(inst, method):
+    # The authorization endpoint is a page a person sees (SPEC 9).
+    r = requests.request(method, inst.url + AUTHZ, timeout=TIMEOUT)
+    assert r.status_code == 405
+    assert r.headers.get("Allow") == "GET, HEAD, POST"
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Not allowed" in r.text
 
 
 def test_password_grant_is_throttled(inst, client, user):
