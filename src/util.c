@@ -86,3 +86,15 @@ parse_ull(const char *s, unsigned long long max, unsigned long long *out)
 	*out = v;
 	return 0;
 }
+
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -17,6 +17,9 @@
 #else
 #define PRINTF_LIKE(f, a)
 #define UNUSED
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(int c);
+
 #endif
 
 void *xmalloc(size_t n);
@@ -30,5 +33,8 @@ char *xstrdup(const char *s);
  */
 int parse_ll(const char *s, long long min, long long max, long long *out);
 int parse_ull(const char *s, unsigned long long max, unsigned long long *out);
+
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(int c);
 
 #endif

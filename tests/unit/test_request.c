@@ -1,5 +1,8 @@
 /* test_request.c - request variables, body reading and the four parsers. */
 #include "../../src/request.c"
+#include "../../src/plist.c"
+#include "../../src/mime.c"
+#include "../../src/jsonbody.c"
 
 #include "unit.h"
 
@@ -253,13 +256,13 @@ test_urlencoded_cap(void)
 	struct param *l = NULL;
 	size_t i;
 
-	for (i = 0; i < MAX_PARAMS; i++)
+	for (i = 0; i < PLIST_MAX; i++)
 		buf_printf(&b, "%sp%zu=%zu", i > 0 ? "&" : "", i, i);
 	CHECK(request_parse_urlencoded(a, b.p, b.len, PARAM_QUERY, &l) == 0);
-	CHECK(list_len(l) == MAX_PARAMS);
+	CHECK(list_len(l) == PLIST_MAX);
 	/* One more, in the same source or appended to it, is too many. */
 	CHECK(parse_form(a, "x=1", &l) == -1);
-	CHECK(list_len(l) == MAX_PARAMS);
+	CHECK(list_len(l) == PLIST_MAX);
 	l = NULL;
 	buf_puts(&b, "&last=1");
 	CHECK(request_parse_urlencoded(a, b.p, b.len, PARAM_QUERY, &l) == -1);
@@ -267,7 +270,7 @@ test_urlencoded_cap(void)
 	/* Skipped pieces do not count. */
 	l = NULL;
 	buf_reset(&b);
-	for (i = 0; i < 3 * MAX_PARAMS; i++)
+	for (i = 0; i < 3 * PLIST_MAX; i++)
 		buf_puts(&b, "&=x&");
 	buf_puts(&b, "a=1");
 	CHECK(request_parse_urlencoded(a, b.p, b.len, PARAM_QUERY, &l) == 0);
@@ -717,12 +720,12 @@ test_json_errors(void)
 	struct param *l = NULL;
 
 	/* The internal parser tells syntax from encoding. */
-	CHECK(json_parse(a, "[1]", 3, &l) == INPUT_JSON);
-	CHECK(json_parse(a, "{\"a\":1", 6, &l) == INPUT_JSON);
-	CHECK(json_parse(a, "{\"a\":\"\\u0000\"}", 14, &l) == INPUT_ENCODING);
-	CHECK(json_parse(a, "{\"a\":\"\xff\"}", 9, &l) == INPUT_ENCODING);
-	CHECK(json_parse(a, "{\"a\":\"\\ud800\"}", 14, &l) == INPUT_ENCODING);
-	CHECK(json_parse(a, "{\"a\":1}", 7, &l) == INPUT_OK);
+	CHECK(jsonbody_parse(a, "[1]", 3, &l) == INPUT_JSON);
+	CHECK(jsonbody_parse(a, "{\"a\":1", 6, &l) == INPUT_JSON);
+	CHECK(jsonbody_parse(a, "{\"a\":\"\\u0000\"}", 14, &l) == INPUT_ENCODING);
+	CHECK(jsonbody_parse(a, "{\"a\":\"\xff\"}", 9, &l) == INPUT_ENCODING);
+	CHECK(jsonbody_parse(a, "{\"a\":\"\\ud800\"}", 14, &l) == INPUT_ENCODING);
+	CHECK(jsonbody_parse(a, "{\"a\":1}", 7, &l) == INPUT_OK);
 	CHECK(l != NULL && l->next == NULL);
 	arena_free(a);
 }
