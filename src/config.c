@@ -14,7 +14,16 @@
 
 struct config cfg;
 
-enum ktype { K_STR, K_INT, K_UINT, K_SIZE, K_BOOL, K_DIALECTS, K_REG, K_SCHEME };
+enum ktype {
+	K_STR,
+	K_INT,
+	K_UINT,
+	K_SIZE,
+	K_BOOL,
+	K_DIALECTS,
+	K_REG,
+	K_SCHEME
+};
 
 struct key {
 	const char *name;
@@ -27,38 +36,46 @@ struct key {
 #define O(f) offsetof(struct config, f)
 
 static const struct key keys[] = {
-	{"db_host", K_STR, O(db_host), "", 0, 0},
-	{"db_port", K_UINT, O(db_port), "3306", 1, 65535},
-	{"db_socket", K_STR, O(db_socket), "", 0, 0},
-	{"db_user", K_STR, O(db_user), "oauth", 0, 0},
-	{"db_password", K_STR, O(db_password), "", 0, 0},
-	{"db_name", K_STR, O(db_name), "oauth", 0, 0},
-	{"db_sync_wait", K_INT, O(db_sync_wait), "0", 0, 15},
-	{"issuer", K_STR, O(issuer), "http://127.0.0.1:8080", 0, 0},
-	{"htdocs", K_STR, O(htdocs), "htdocs", 0, 0},
-	{"legacy_token_ttl", K_INT, O(legacy_token_ttl), "2592000", 1, 315360000},
-	{"access_token_ttl", K_INT, O(access_token_ttl), "3600", 1, 315360000},
-	{"refresh_token_ttl", K_INT, O(refresh_token_ttl), "2592000", 1, 315360000},
-	{"code_ttl", K_INT, O(code_ttl), "60", 1, 3600},
-	{"chat_token_ttl", K_INT, O(chat_token_ttl), "3600", 1, 315360000},
-	{"refresh_grace", K_INT, O(refresh_grace), "10", 0, 300},
-	{"login_cookie_ttl", K_INT, O(login_cookie_ttl), "86400", 60, 31536000},
-	{"dialects", K_DIALECTS, 0, "legacy oauth2 chat node phone", 0, 0},
-	{"registration", K_REG, O(registration), "off", 0, 0},
-	{"admin_level", K_INT, O(admin_level), "9", -2147483647, 2147483647},
-	{"pkce_plain", K_BOOL, O(pkce_plain), "0", 0, 1},
-	{"throttle_user_max", K_INT, O(throttle_user_max), "5", 1, 1000000},
-	{"throttle_ip_max", K_INT, O(throttle_ip_max), "20", 1, 1000000},
-	{"throttle_window", K_INT, O(throttle_window), "900", 1, 86400},
-	{"throttle_delay", K_INT, O(throttle_delay), "2", 1, 86400},
-	{"password_scheme", K_SCHEME, O(password_bcrypt), "yescrypt", 0, 0},
-	{"password_cost", K_UINT, O(password_cost), "0", 0, 31},
-	{"body_limit", K_SIZE, O(body_limit), "65536", 1024, 1048576},
-	{"purge_every", K_INT, O(purge_every), "100", 0, 1000000},
+	{ "db_host", K_STR, O(db_host), "", 0, 0 },
+	{ "db_port", K_UINT, O(db_port), "3306", 1, 65535 },
+	{ "db_socket", K_STR, O(db_socket), "", 0, 0 },
+	{ "db_user", K_STR, O(db_user), "oauth", 0, 0 },
+	{ "db_password", K_STR, O(db_password), "", 0, 0 },
+	{ "db_name", K_STR, O(db_name), "oauth", 0, 0 },
+	{ "db_sync_wait", K_INT, O(db_sync_wait), "0", 0, 15 },
+	{ "issuer", K_STR, O(issuer), "http://127.0.0.1:8080", 0, 0 },
+	{ "htdocs", K_STR, O(htdocs), "htdocs", 0, 0 },
+	{ "legacy_token_ttl", K_INT, O(legacy_token_ttl), "2592000", 1,
+	    315360000 },
+	{ "access_token_ttl", K_INT, O(access_token_ttl), "3600", 1,
+	    315360000 },
+	{ "refresh_token_ttl", K_INT, O(refresh_token_ttl), "2592000", 1,
+	    315360000 },
+	{ "code_ttl", K_INT, O(code_ttl), "60", 1, 3600 },
+	{ "chat_token_ttl", K_INT, O(chat_token_ttl), "3600", 1, 315360000 },
+	{ "refresh_grace", K_INT, O(refresh_grace), "10", 0, 300 },
+	{ "login_cookie_ttl", K_INT, O(login_cookie_ttl), "86400", 60,
+	    31536000 },
+	{ "dialects", K_DIALECTS, 0, "legacy oauth2 chat node phone", 0, 0 },
+	{ "registration", K_REG, O(registration), "off", 0, 0 },
+	{ "admin_level", K_INT, O(admin_level), "9", -2147483647, 2147483647 },
+	{ "pkce_plain", K_BOOL, O(pkce_plain), "0", 0, 1 },
+	{ "throttle_user_max", K_INT, O(throttle_user_max), "5", 1, 1000000 },
+	{ "throttle_ip_max", K_INT, O(throttle_ip_max), "20", 1, 1000000 },
+	{ "throttle_window", K_INT, O(throttle_window), "900", 1, 86400 },
+	{ "throttle_delay", K_INT, O(throttle_delay), "2", 1, 86400 },
+	{ "password_scheme", K_SCHEME, O(password_bcrypt), "yescrypt", 0, 0 },
+	{ "password_cost", K_UINT, O(password_cost), "0", 0, 31 },
+	{ "body_limit", K_SIZE, O(body_limit), "65536", 1024, 1048576 },
+	{ "purge_every", K_INT, O(purge_every), "100", 0, 1000000 },
 };
 
 static const char *dialect_names[DIALECT__MAX] = {
-	"legacy", "oauth2", "chat", "node", "phone",
+	"legacy",
+	"oauth2",
+	"chat",
+	"node",
+	"phone",
 };
 
 const char *
@@ -95,7 +112,8 @@ set_dialects(const char *v, char *err, size_t errsz)
 	}
 	return 0;
 bad:
-	snprintf(err, errsz, "dialects: unknown dialect (known: legacy oauth2 "
+	snprintf(err, errsz,
+	    "dialects: unknown dialect (known: legacy oauth2 "
 	    "chat node phone)");
 	return -1;
 }
@@ -119,8 +137,10 @@ set_key(const struct key *k, const char *v, char *err, size_t errsz)
 	case K_SIZE:
 	case K_BOOL:
 		if (parse_ll(v, k->min, k->max, &n) == -1) {
-			snprintf(err, errsz, "%s: expected a number from %lld to "
-			    "%lld", k->name, k->min, k->max);
+			snprintf(err, errsz,
+			    "%s: expected a number from %lld to "
+			    "%lld",
+			    k->name, k->min, k->max);
 			return -1;
 		}
 		if (k->type == K_UINT && k->off == O(db_port))
@@ -144,7 +164,8 @@ set_key(const struct key *k, const char *v, char *err, size_t errsz)
 		else if (strcmp(v, "token") == 0)
 			cfg.registration = REGISTRATION_TOKEN;
 		else {
-			snprintf(err, errsz, "registration: off, open or token");
+			snprintf(err, errsz,
+			    "registration: off, open or token");
 			return -1;
 		}
 		return 0;
@@ -154,7 +175,8 @@ set_key(const struct key *k, const char *v, char *err, size_t errsz)
 		else if (strcmp(v, "bcrypt") == 0)
 			cfg.password_bcrypt = 1;
 		else {
-			snprintf(err, errsz, "password_scheme: yescrypt or bcrypt");
+			snprintf(err, errsz,
+			    "password_scheme: yescrypt or bcrypt");
 			return -1;
 		}
 		return 0;
@@ -202,15 +224,16 @@ read_file(const char *path, char *err, size_t errsz)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errsz, "%s:%u: line too long", path, lineno);
+			snprintf(err, errsz, "%s:%u: line too long", path,
+			    lineno);
 			goto out;
 		}
 		k = trim(line);
 		if (*k == '\0' || *k == '#')
 			continue;
 		if ((eq = strchr(k, '=')) == NULL) {
-			snprintf(err, errsz, "%s:%u: expected key = value", path,
-			    lineno);
+			snprintf(err, errsz, "%s:%u: expected key = value",
+			    path, lineno);
 			goto out;
 		}
 		*eq = '\0';

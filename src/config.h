@@ -29,7 +29,7 @@ enum registration { REGISTRATION_OFF, REGISTRATION_OPEN, REGISTRATION_TOKEN };
 
 struct config {
 	/* database */
-	char *db_host;   /* "" (or "localhost") with db_socket: unix socket */
+	char *db_host; /* "" (or "localhost") with db_socket: unix socket */
 	unsigned int db_port;
 	char *db_socket;
 	char *db_user;
@@ -37,8 +37,8 @@ struct config {
 	char *db_name;
 	int db_sync_wait; /* wsrep_sync_wait for causal reads; 0 = off */
 
-	char *issuer;   /* e.g. https://auth.example.com (no trailing slash) */
-	char *htdocs;   /* templates and static files of the web pages */
+	char *issuer; /* e.g. https://auth.example.com (no trailing slash) */
+	char *htdocs; /* templates and static files of the web pages */
 
 	/* lifetimes, seconds */
 	long long legacy_token_ttl;  /* 2592000, SPEC section 3 */
@@ -51,20 +51,21 @@ struct config {
 
 	int dialect_on[DIALECT__MAX];
 	enum registration registration;
-	long long admin_level; /* registration = token: the bearer's user level */
-	int pkce_plain; /* allow code_challenge_method=plain */
+	long long
+	    admin_level; /* registration = token: the bearer's user level */
+	int pkce_plain;  /* allow code_challenge_method=plain */
 
 	/* login throttle, SPEC section 11 */
-	long long throttle_user_max;  /* 5 failures per username ... */
-	long long throttle_ip_max;    /* 20 failures per client IP ... */
-	long long throttle_window;    /* ... within 900 s */
-	long long throttle_delay;     /* 2 s: first lock; doubles per failure */
+	long long throttle_user_max; /* 5 failures per username ... */
+	long long throttle_ip_max;   /* 20 failures per client IP ... */
+	long long throttle_window;   /* ... within 900 s */
+	long long throttle_delay;    /* 2 s: first lock; doubles per failure */
 
-	int password_bcrypt;          /* password_scheme = bcrypt */
-	unsigned long password_cost;  /* 0 = the scheme's default */
+	int password_bcrypt;         /* password_scheme = bcrypt */
+	unsigned long password_cost; /* 0 = the scheme's default */
 
-	size_t body_limit;            /* 65536 */
-	long long purge_every;        /* 1 request in N also purges a batch; 0 off */
+	size_t body_limit;     /* 65536 */
+	long long purge_every; /* 1 request in N also purges a batch; 0 off */
 };
 
 extern struct config cfg;

@@ -65,50 +65,59 @@ enum stmt {
 	S__MAX
 };
 
-#define USER_COLS "id, username, phone_number, email, firstname, lastname, " \
+#define USER_COLS                                                              \
+	"id, username, phone_number, email, firstname, lastname, "             \
 	"password_hash, access_level, created_at, disabled"
-#define CLIENT_COLS "id, client_id, COALESCE(secret_hash, ''), name, " \
-	"redirect_uris, grants, scopes, is_public, resource_server, " \
+#define CLIENT_COLS                                                            \
+	"id, client_id, COALESCE(secret_hash, ''), name, "                     \
+	"redirect_uris, grants, scopes, is_public, resource_server, "          \
 	"COALESCE(access_ttl, 0), created_at"
-#define TOKEN_COLS "t.digest, t.kind, t.session_id, t.client_ref, " \
-	"t.user_id, t.scope, t.created_ms, t.expires_at, t.revoked, " \
-	"t.family, t.used_at, t.redirect_uri, t.code_challenge, " \
+#define TOKEN_COLS                                                             \
+	"t.digest, t.kind, t.session_id, t.client_ref, "                       \
+	"t.user_id, t.scope, t.created_ms, t.expires_at, t.revoked, "          \
+	"t.family, t.used_at, t.redirect_uri, t.code_challenge, "              \
 	"t.code_method, t.dialect, s.last_access, s.revoked_at"
 
 static const char *const sql[S__MAX] = {
 	[S_PING] = "SELECT 1",
 	[S_SYNC_WAIT] = "SET SESSION wsrep_sync_wait = ?",
 	[S_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE username = ?",
-	[S_USER_BY_PHONE] = "SELECT " USER_COLS
-	    " FROM users WHERE phone_number = ?",
+	[S_USER_BY_PHONE] =
+	    "SELECT " USER_COLS " FROM users WHERE phone_number = ?",
 	[S_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?",
-	[S_USER_INSERT] = "INSERT INTO users (username, phone_number, email, "
+	[S_USER_INSERT] =
+	    "INSERT INTO users (username, phone_number, email, "
 	    "firstname, lastname, password_hash, access_level, created_at, "
 	    "remote_ip, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
 	[S_USER_SET_HASH] = "UPDATE users SET password_hash = ? WHERE id = ?",
 	[S_USER_SET_DISABLED] = "UPDATE users SET disabled = ? WHERE id = ?",
 	[S_USER_DELETE] = "DELETE FROM users WHERE id = ?",
 	[S_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY id",
-	[S_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, "
+	[S_CLIENT_INSERT] =
+	    "INSERT INTO clients (client_id, secret_hash, "
 	    "name, redirect_uris, grants, scopes, is_public, resource_server, "
 	    "access_ttl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[S_CLIENT_BY_ID] = "SELECT " CLIENT_COLS " FROM clients WHERE "
-	    "client_id = ?",
+			   "client_id = ?",
 	[S_CLIENT_BY_REF] = "SELECT " CLIENT_COLS " FROM clients WHERE id = ?",
 	[S_CLIENT_DELETE] = "DELETE FROM clients WHERE id = ?",
 	[S_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY id",
-	[S_SESSION_INSERT] = "INSERT INTO sessions (user_id, client_ref, "
+	[S_SESSION_INSERT] =
+	    "INSERT INTO sessions (user_id, client_ref, "
 	    "device_info, created_at, last_access) VALUES (?, ?, ?, ?, ?)",
 	[S_SESSION_TOUCH] = "UPDATE sessions SET last_access = ? WHERE id = ?",
 	[S_SESSION_REVOKE] = "UPDATE sessions SET revoked_at = ? WHERE id = ? "
-	    "AND user_id = ? AND revoked_at IS NULL",
-	[S_SESSION_REVOKE_USER] = "UPDATE sessions SET revoked_at = ? WHERE "
+			     "AND user_id = ? AND revoked_at IS NULL",
+	[S_SESSION_REVOKE_USER] =
+	    "UPDATE sessions SET revoked_at = ? WHERE "
 	    "user_id = ? AND revoked_at IS NULL AND id <> ?",
-	[S_TOKENS_REVOKE_USER] = "UPDATE tokens t JOIN sessions s ON "
+	[S_TOKENS_REVOKE_USER] =
+	    "UPDATE tokens t JOIN sessions s ON "
 	    "s.id = t.session_id SET t.revoked = 1 WHERE s.user_id = ? AND "
 	    "s.revoked_at = ? AND t.revoked = 0",
 	/* The newest live access token of each live session gives expiry. */
-	[S_SESSION_LIST] = "SELECT s.id, s.client_ref, s.device_info, "
+	[S_SESSION_LIST] =
+	    "SELECT s.id, s.client_ref, s.device_info, "
 	    "s.created_at, s.last_access, MAX(t.expires_at), "
 	    "COALESCE(c.name, c.client_id, ''), MAX(t.kind = 4) FROM sessions s "
 	    "JOIN tokens t ON t.session_id = s.id AND t.kind IN (1, 4) AND "
@@ -116,49 +125,55 @@ static const char *const sql[S__MAX] = {
 	    "LEFT JOIN clients c ON c.id = s.client_ref "
 	    "WHERE s.user_id = ? AND s.revoked_at IS NULL "
 	    "GROUP BY s.id ORDER BY s.id",
-	[S_TOKEN_INSERT] = "INSERT INTO tokens (digest, kind, session_id, "
+	[S_TOKEN_INSERT] =
+	    "INSERT INTO tokens (digest, kind, session_id, "
 	    "client_ref, user_id, scope, created_ms, expires_at, revoked, "
 	    "family, used_at, redirect_uri, code_challenge, code_method, "
 	    "dialect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, ?, ?, ?)",
 	[S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens t LEFT JOIN "
-	    "sessions s ON s.id = t.session_id WHERE t.digest = ?",
-	[S_TOKEN_GET_LOCKED] = "SELECT " TOKEN_COLS " FROM tokens t LEFT JOIN "
+			"sessions s ON s.id = t.session_id WHERE t.digest = ?",
+	[S_TOKEN_GET_LOCKED] =
+	    "SELECT " TOKEN_COLS " FROM tokens t LEFT JOIN "
 	    "sessions s ON s.id = t.session_id WHERE t.digest = ? FOR UPDATE",
 	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE digest = ?",
 	[S_TOKEN_REVOKE_SESSION] = "UPDATE tokens SET revoked = 1 WHERE "
-	    "session_id = ? AND revoked = 0",
+				   "session_id = ? AND revoked = 0",
 	[S_TOKEN_REVOKE_FAMILY] = "UPDATE tokens SET revoked = 1 WHERE "
-	    "family = ? AND revoked = 0",
+				  "family = ? AND revoked = 0",
 	[S_TOKEN_MARK_USED] = "UPDATE tokens SET used_at = ? WHERE digest = ? "
-	    "AND used_at IS NULL",
+			      "AND used_at IS NULL",
 	[S_CONSENT_GET] = "SELECT scope FROM consents WHERE user_id = ? AND "
-	    "client_ref = ?",
-	[S_CONSENT_PUT] = "INSERT INTO consents (user_id, client_ref, scope, "
+			  "client_ref = ?",
+	[S_CONSENT_PUT] =
+	    "INSERT INTO consents (user_id, client_ref, scope, "
 	    "created_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
 	    "scope = VALUES(scope)",
-	[S_FAILURES_LOGIN] = "SELECT COUNT(*), COALESCE(MAX(created_at), 0) "
+	[S_FAILURES_LOGIN] =
+	    "SELECT COUNT(*), COALESCE(MAX(created_at), 0) "
 	    "FROM login_failures WHERE login = ? AND created_at > ?",
 	[S_FAILURES_IP] = "SELECT COUNT(*), COALESCE(MAX(created_at), 0) "
-	    "FROM login_failures WHERE ip = ? AND created_at > ?",
+			  "FROM login_failures WHERE ip = ? AND created_at > ?",
 	[S_FAILURE_ADD] = "INSERT INTO login_failures (login, ip, created_at) "
-	    "VALUES (?, ?, ?)",
+			  "VALUES (?, ?, ?)",
 	[S_FAILURES_CLEAR] = "DELETE FROM login_failures WHERE login = ?",
 	[S_PURGE_TOKENS] = "DELETE FROM tokens WHERE expires_at < ? LIMIT ?",
 	[S_PURGE_FAILURES] = "DELETE FROM login_failures WHERE created_at < ? "
-	    "LIMIT ?",
+			     "LIMIT ?",
 	/* A session is dead once no token of it is left. */
-	[S_PURGE_SESSIONS] = "DELETE FROM sessions WHERE created_at < ? AND "
+	[S_PURGE_SESSIONS] =
+	    "DELETE FROM sessions WHERE created_at < ? AND "
 	    "NOT EXISTS (SELECT 1 FROM tokens t WHERE t.session_id = "
 	    "sessions.id) LIMIT ?",
-	[S_MIGRATIONS_CREATE] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	[S_MIGRATIONS_CREATE] =
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version INT NOT NULL PRIMARY KEY COMMENT 'sql/NNN_*.sql number', "
 	    "name VARCHAR(255) NOT NULL, applied_at BIGINT NOT NULL) "
 	    "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
 	    "COMMENT='applied schema migrations'",
 	[S_MIGRATIONS_MAX] = "SELECT COALESCE(MAX(version), 0) FROM "
-	    "schema_migrations",
+			     "schema_migrations",
 	[S_MIGRATIONS_ADD] = "INSERT INTO schema_migrations (version, name, "
-	    "applied_at) VALUES (?, ?, ?)",
+			     "applied_at) VALUES (?, ?, ?)",
 };
 
 static MYSQL *conn;
@@ -192,7 +207,8 @@ db_error(void)
 int
 db_retryable(void)
 {
-	return last_errno == ER_LOCK_DEADLOCK || last_errno == ER_LOCK_WAIT_TIMEOUT;
+	return last_errno == ER_LOCK_DEADLOCK ||
+	    last_errno == ER_LOCK_WAIT_TIMEOUT;
 }
 
 /* Errors after which the connection is unusable. */
@@ -250,7 +266,7 @@ db_open(void)
 	host = cfg.db_host[0] != '\0' ? cfg.db_host : NULL;
 	sock = cfg.db_socket[0] != '\0' ? cfg.db_socket : NULL;
 	if (mysql_real_connect(conn, host, cfg.db_user, cfg.db_password,
-	    cfg.db_name, cfg.db_port, sock, 0) == NULL) {
+		cfg.db_name, cfg.db_port, sock, 0) == NULL) {
 		set_error(mysql_errno(conn), mysql_error(conn));
 		log_warn("cannot connect to the database: %s", last_error);
 		mysql_close(conn);
@@ -265,8 +281,9 @@ db_open(void)
 		memset(&b, 0, sizeof(b));
 		b.buffer_type = MYSQL_TYPE_LONGLONG;
 		b.buffer = &v;
-		if (st == NULL || mysql_stmt_prepare(st, sql[S_SYNC_WAIT],
-		    strlen(sql[S_SYNC_WAIT])) != 0 ||
+		if (st == NULL ||
+		    mysql_stmt_prepare(st, sql[S_SYNC_WAIT],
+			strlen(sql[S_SYNC_WAIT])) != 0 ||
 		    mysql_stmt_bind_param(st, &b) != 0 ||
 		    mysql_stmt_execute(st) != 0)
 			log_warn("wsrep_sync_wait not set: %s",
@@ -317,7 +334,8 @@ run(enum stmt id, MYSQL_BIND *in)
 		if (db_open() != DB_OK)
 			return NULL;
 		if ((st = prepare(id)) != NULL) {
-			if ((in == NULL || mysql_stmt_bind_param(st, in) == 0) &&
+			if ((in == NULL ||
+				mysql_stmt_bind_param(st, in) == 0) &&
 			    mysql_stmt_execute(st) == 0)
 				return st;
 			set_error(mysql_stmt_errno(st), mysql_stmt_error(st));
@@ -328,7 +346,8 @@ run(enum stmt id, MYSQL_BIND *in)
 		log_warn("database connection lost (%u): %s", no, last_error);
 		if (in_tx) {
 			drop_conn();
-			in_tx = 1; /* db_tx() still owns the failed transaction */
+			in_tx =
+			    1; /* db_tx() still owns the failed transaction */
 			return NULL;
 		}
 		drop_conn();
@@ -489,8 +508,9 @@ r_ll(const struct res *r)
 {
 	long long v = 0;
 
-	if (!r->null && parse_ll(r->buf, -0x7fffffffffffffffLL - 1,
-	    0x7fffffffffffffffLL, &v) == -1)
+	if (!r->null &&
+	    parse_ll(r->buf, -0x7fffffffffffffffLL - 1, 0x7fffffffffffffffLL,
+		&v) == -1)
 		v = 0;
 	return v;
 }
@@ -841,7 +861,7 @@ int
 db_session_revoke(unsigned long long id, unsigned long long user_id,
     long long now)
 {
-	struct revoke_arg a = {id, user_id, 0, 0, now};
+	struct revoke_arg a = { id, user_id, 0, 0, now };
 
 	return db_tx(session_revoke_tx, &a);
 }
@@ -868,7 +888,7 @@ int
 db_session_revoke_user(unsigned long long user_id, long long now,
     unsigned long long except_id, unsigned long long *n)
 {
-	struct revoke_arg a = {0, user_id, except_id, 0, now};
+	struct revoke_arg a = { 0, user_id, except_id, 0, now };
 	int rc = db_tx(session_revoke_user_tx, &a);
 
 	if (n != NULL)
@@ -923,8 +943,7 @@ int
 db_token_insert(const struct db_token *t)
 {
 	MYSQL_BIND in[14];
-	long long kind = t->kind, method = t->code_method,
-	    dialect = t->dialect;
+	long long kind = t->kind, method = t->code_method, dialect = t->dialect;
 
 	p_bin(&in[0], t->digest, DB_DIGEST_LEN);
 	p_ll(&in[1], &kind);
@@ -939,7 +958,8 @@ db_token_insert(const struct db_token *t)
 	else
 		p_str_or_null(&in[8], NULL);
 	p_str_or_null(&in[9], t->kind == TOKEN_CODE ? t->redirect_uri : NULL);
-	p_str_or_null(&in[10], t->kind == TOKEN_CODE ? t->code_challenge : NULL);
+	p_str_or_null(&in[10],
+	    t->kind == TOKEN_CODE ? t->code_challenge : NULL);
 	if (t->kind == TOKEN_CODE && t->code_method != 0)
 		p_ll(&in[11], &method);
 	else
@@ -1174,8 +1194,8 @@ static void
 backoff(int attempt)
 {
 	struct timespec ts;
-	unsigned int ms = (unsigned int)(5 << attempt) +
-	    (unsigned int)(rand() % 10);
+	unsigned int ms =
+	    (unsigned int)(5 << attempt) + (unsigned int)(rand() % 10);
 
 	ts.tv_sec = 0;
 	ts.tv_nsec = (long)ms * 1000000L;
@@ -1224,7 +1244,8 @@ db_tx(int (*fn)(void *arg), void *arg)
 			rc = DB_ERROR;
 		}
 		/* Roll back everything fn did, whatever it returned. */
-		if (mysql_rollback(conn) != 0 || mysql_autocommit(conn, 1) != 0) {
+		if (mysql_rollback(conn) != 0 ||
+		    mysql_autocommit(conn, 1) != 0) {
 			drop_conn();
 			return DB_ERROR;
 		}
@@ -1274,10 +1295,12 @@ run_script(const char *text)
 		if (!(n - k >= 2 && line[k] == '-' && line[k + 1] == '-')) {
 			buf_add(&stmt, line, n);
 			buf_putc(&stmt, '\n');
-			while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\r'))
+			while (n > 0 &&
+			    (line[n - 1] == ' ' || line[n - 1] == '\r'))
 				n--;
 			if (n > 0 && line[n - 1] == ';') {
-				if (mysql_real_query(conn, stmt.p, stmt.len) != 0) {
+				if (mysql_real_query(conn, stmt.p, stmt.len) !=
+				    0) {
 					set_error(mysql_errno(conn),
 					    mysql_error(conn));
 					rc = DB_ERROR;
@@ -1325,17 +1348,21 @@ db_migrate(int verbose)
 	}
 	if (verbose)
 		printf("schema at version %lld\n",
-		    migrations_count > 0 ? (long long)migrations[migrations_count - 1].version : 0LL);
+		    migrations_count > 0 ?
+			(long long)migrations[migrations_count - 1].version :
+			0LL);
 	return DB_OK;
 }
 
 /* legacy import */
 
-static const char legacy_users_full[] = "SELECT id, username, password, "
+static const char legacy_users_full[] =
+    "SELECT id, username, password, "
     "firstname, lastname, email, phone_number, access_level FROM users";
 static const char legacy_users_min[] = "SELECT id, username, password, '', "
-    "'', '', '', 0 FROM users";
-static const char legacy_tokens[] = "SELECT user_id, auth_key, "
+				       "'', '', '', 0 FROM users";
+static const char legacy_tokens[] =
+    "SELECT user_id, auth_key, "
     "COALESCE(device_info, ''), expiry FROM auth_tokens WHERE expiry > ?";
 
 /* Prepare and run a one-off statement on the currently selected database. */

@@ -166,7 +166,8 @@ int db_token_revoke(const unsigned char digest[DB_DIGEST_LEN]);
 int db_token_revoke_session(unsigned long long session_id);
 int db_token_revoke_family(const unsigned char family[DB_FAMILY_LEN]);
 /* Mark a code or refresh token used at `now`, only if still unused. */
-int db_token_mark_used(const unsigned char digest[DB_DIGEST_LEN], long long now);
+int db_token_mark_used(const unsigned char digest[DB_DIGEST_LEN],
+    long long now);
 
 /* consent: the scopes a user approved for a client ("" when none) */
 int db_consent_get(unsigned long long user_id, unsigned long long client_ref,

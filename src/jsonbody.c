@@ -193,7 +193,7 @@ json_lex_number(const char *s, size_t n, size_t *ip)
 static enum input_err
 json_lex(const char *s, size_t n, size_t *members)
 {
-	static const char *const literals[] = {"true", "false", "null"};
+	static const char *const literals[] = { "true", "false", "null" };
 	enum input_err e;
 	size_t i = 0, k, len;
 	int depth = 0;
@@ -251,7 +251,8 @@ json_lex(const char *s, size_t n, size_t *members)
 					break;
 			}
 			if (k == ARRAY_SIZE(literals))
-				return s[i] == '\0' ? INPUT_ENCODING : INPUT_JSON;
+				return s[i] == '\0' ? INPUT_ENCODING :
+						      INPUT_JSON;
 			i += len;
 			break;
 		}
@@ -371,7 +372,8 @@ jsonbody_parse(struct arena *a, const char *body, size_t n, struct param **list)
 	err = INPUT_ENCODING;
 	plist_init(&pl, list);
 	{
-		json_object_object_foreach(obj, key, val) {
+		json_object_object_foreach(obj, key, val)
+		{
 			if (json_member(a, &pl, key, val) == -1)
 				goto out;
 		}

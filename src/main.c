@@ -182,8 +182,8 @@ check_config_mode(void)
 	if (path != NULL && *path != '\0' && stat(path, &st) == 0 &&
 	    (st.st_mode & 077) != 0)
 		log_warn("%s is readable by group or others (mode %03o): it "
-		    "holds the database password; chmod 600 it", path,
-		    (unsigned)(st.st_mode & 0777));
+			 "holds the database password; chmod 600 it",
+		    path, (unsigned)(st.st_mode & 0777));
 }
 
 static int
@@ -198,7 +198,8 @@ setup(void)
 	check_config_mode();
 	resolve_htdocs();
 	if (password_configure(cfg.password_bcrypt ? PASSWORD_BCRYPT :
-	    PASSWORD_YESCRYPT, cfg.password_cost) == -1) {
+						     PASSWORD_YESCRYPT,
+		cfg.password_cost) == -1) {
 		log_warn("password_scheme/password_cost refused by libxcrypt");
 		return -1;
 	}
@@ -210,7 +211,7 @@ static int
 run_fastcgi(void)
 {
 	FCGX_Request fr;
-	struct io io = {fcgi_getenv, fcgi_read, fcgi_write, NULL};
+	struct io io = { fcgi_getenv, fcgi_read, fcgi_write, NULL };
 	struct sigaction sa;
 	struct arena *a;
 
@@ -244,7 +245,7 @@ run_fastcgi(void)
 static int
 run_cgi(void)
 {
-	struct io io = {cgi_getenv, cgi_read, cgi_write, NULL};
+	struct io io = { cgi_getenv, cgi_read, cgi_write, NULL };
 	struct arena *a = arena_new();
 
 	serve(&io, a);

@@ -88,7 +88,8 @@ hdr_param(struct arena *a, const char *s, size_t n, const char *want,
 					break;
 				if (s[i] == '\\' && ++i == n)
 					return -1;
-				if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+				if (((unsigned char)s[i] < 0x20 &&
+					s[i] != '\t') ||
 				    s[i] == 0x7f)
 					return -1;
 			}
@@ -105,7 +106,8 @@ hdr_param(struct arena *a, const char *s, size_t n, const char *want,
 				found = 1;
 			}
 		} else {
-			for (vs = i; i < n && is_tchar((unsigned char)s[i]); i++)
+			for (vs = i; i < n && is_tchar((unsigned char)s[i]);
+			     i++)
 				continue;
 			if (i == vs)
 				return -1;
@@ -258,12 +260,14 @@ part_headers(struct arena *a, const char *body, size_t n, size_t *pos,
 		for (c = line; c < colon; c++)
 			if (!is_tchar((unsigned char)*c))
 				return -1;
-		if (!word_eq(line, (size_t)(colon - line), "Content-Disposition"))
+		if (!word_eq(line, (size_t)(colon - line),
+			"Content-Disposition"))
 			continue;
 		if (seen++)
 			return -1;
-		if (part_disposition(a, colon + 1, llen - (size_t)(colon + 1 - line),
-		    name, nlen, is_file) == -1)
+		if (part_disposition(a, colon + 1,
+			llen - (size_t)(colon + 1 - line), name, nlen,
+			is_file) == -1)
 			return -1;
 	}
 	if (!seen)
@@ -314,7 +318,8 @@ mime_parse_multipart(struct arena *a, const char *body, size_t n,
 		if (n - pos < 2 || body[pos] != '\r' || body[pos + 1] != '\n')
 			return -1;
 		pos += 2;
-		if (part_headers(a, body, n, &pos, &name, &nlen, &is_file) == -1)
+		if (part_headers(a, body, n, &pos, &name, &nlen, &is_file) ==
+		    -1)
 			return -1;
 		/* No next delimiter: the body was cut short. */
 		if ((p = memmem(body + pos, n - pos, delim, dlen)) == NULL)
@@ -329,7 +334,7 @@ mime_parse_multipart(struct arena *a, const char *body, size_t n,
 				if (!plist_text_ok(body + pos, vend - pos))
 					return -1;
 			} else if (plist_add(a, &pl, name, nlen, body + pos,
-			    vend - pos, PARAM_BODY, PJ_STRING) == -1)
+				       vend - pos, PARAM_BODY, PJ_STRING) == -1)
 				return -1;
 		}
 		pos = vend + dlen;

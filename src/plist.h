@@ -36,9 +36,8 @@ void plist_init(struct plist *pl, struct param *const *list);
 /* 1 when s[0..n) may reach a handler: no NUL byte, valid UTF-8. */
 int plist_text_ok(const char *s, size_t n);
 /* Add a copy (in the arena): 0, or -1 (bad text or too many). */
-int plist_add(struct arena *a, struct plist *pl, const char *name,
-    size_t nlen, const char *value, size_t vlen, enum param_src src,
-    enum param_jtype jtype);
+int plist_add(struct arena *a, struct plist *pl, const char *name, size_t nlen,
+    const char *value, size_t vlen, enum param_src src, enum param_jtype jtype);
 /* Append the collected parameters to *list. */
 void plist_commit(struct plist *pl, struct param **list);
 

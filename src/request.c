@@ -81,10 +81,11 @@ request_parse_urlencoded(struct arena *a, const char *s, size_t n,
 			continue; /* "a=1&&b=2", a leading or trailing '&' */
 		eq = memchr(s + i, '=', end - i);
 		vstart = eq != NULL ? (size_t)(eq - s) + 1 : end;
-		if (request_pct_decode(a, s + i, (eq != NULL ? vstart - 1 : end) - i,
-		    1, &name, &nlen) == -1 ||
+		if (request_pct_decode(a, s + i,
+			(eq != NULL ? vstart - 1 : end) - i, 1, &name,
+			&nlen) == -1 ||
 		    request_pct_decode(a, s + vstart, end - vstart, 1, &value,
-		    &vlen) == -1)
+			&vlen) == -1)
 			return -1;
 		if (nlen == 0) {
 			/* "=x" names nothing (PHP drops it too), but is checked. */
@@ -92,8 +93,8 @@ request_parse_urlencoded(struct arena *a, const char *s, size_t n,
 				return -1;
 			continue;
 		}
-		if (plist_add(a, &pl, name, nlen, value, vlen, src, PJ_STRING) ==
-		    -1)
+		if (plist_add(a, &pl, name, nlen, value, vlen, src,
+			PJ_STRING) == -1)
 			return -1;
 	}
 	plist_commit(&pl, list);
@@ -232,7 +233,7 @@ request_init(struct request *req, struct arena *a, const struct io *io)
 	}
 	request_id(req->id);
 	if (request_parse_urlencoded(a, req->query, strlen(req->query),
-	    PARAM_QUERY, &req->query_params) == -1)
+		PARAM_QUERY, &req->query_params) == -1)
 		req->query_err = INPUT_ENCODING;
 }
 
@@ -334,8 +335,9 @@ request_read_body(struct request *req, size_t limit)
 		/* Refused before a byte is kept (SPEC section 11). */
 		if ((unsigned long long)cl > limit) {
 			req->body_err = INPUT_TOO_LARGE;
-			drain(io, (unsigned long long)cl < DRAIN_MAX ?
-			    (size_t)cl : DRAIN_MAX);
+			drain(io,
+			    (unsigned long long)cl < DRAIN_MAX ? (size_t)cl :
+								 DRAIN_MAX);
 			goto out;
 		}
 		n = (size_t)cl;
@@ -347,8 +349,8 @@ request_read_body(struct request *req, size_t limit)
 		}
 	} else {
 		/* One byte over the limit tells "too large" from "just fits". */
-		if (read_unsized(io, &b, limit < SIZE_MAX ? limit + 1 : limit) ==
-		    -1) {
+		if (read_unsized(io, &b,
+			limit < SIZE_MAX ? limit + 1 : limit) == -1) {
 			req->body_err = INPUT_IO;
 			goto out;
 		}
@@ -371,17 +373,17 @@ request_read_body(struct request *req, size_t limit)
 	switch (req->body_kind) {
 	case BODY_FORM:
 		if (request_parse_urlencoded(req->arena, body, n, PARAM_BODY,
-		    &req->body_params) == -1)
+			&req->body_params) == -1)
 			req->body_err = INPUT_ENCODING;
 		break;
 	case BODY_MULTIPART:
-		if (mime_parse_multipart(req->arena, body, n,
-		    req->content_type, &req->body_params) == -1)
+		if (mime_parse_multipart(req->arena, body, n, req->content_type,
+			&req->body_params) == -1)
 			req->body_err = INPUT_ENCODING;
 		break;
 	case BODY_JSON:
-		req->body_err = jsonbody_parse(req->arena, body, n,
-		    &req->body_params);
+		req->body_err =
+		    jsonbody_parse(req->arena, body, n, &req->body_params);
 		break;
 	default:
 		break; /* kept raw for the handler */

@@ -73,19 +73,19 @@ struct request {
 	struct arena *arena;
 	const struct io *io;
 	enum method method;
-	const char *method_str;   /* REQUEST_METHOD as sent */
-	const char *path;         /* PATH_INFO, "/" when empty; routing key */
-	const char *script_name;  /* SCRIPT_NAME: where Apache mounts us */
-	const char *query;        /* QUERY_STRING, "" when absent */
-	const char *content_type; /* CONTENT_TYPE or "" */
-	const char *remote_addr;  /* REMOTE_ADDR or "" */
-	const char *user_agent;   /* HTTP_USER_AGENT or NULL (raw bytes) */
+	const char *method_str;    /* REQUEST_METHOD as sent */
+	const char *path;          /* PATH_INFO, "/" when empty; routing key */
+	const char *script_name;   /* SCRIPT_NAME: where Apache mounts us */
+	const char *query;         /* QUERY_STRING, "" when absent */
+	const char *content_type;  /* CONTENT_TYPE or "" */
+	const char *remote_addr;   /* REMOTE_ADDR or "" */
+	const char *user_agent;    /* HTTP_USER_AGENT or NULL (raw bytes) */
 	const char *authorization; /* HTTP_AUTHORIZATION or NULL */
-	const char *cookie;       /* HTTP_COOKIE or NULL */
-	const char *host;         /* HTTP_HOST or "" */
-	int https;                /* HTTPS=on */
-	long long content_length; /* -1 when absent */
-	char id[17];              /* request id for log lines (hex) */
+	const char *cookie;        /* HTTP_COOKIE or NULL */
+	const char *host;          /* HTTP_HOST or "" */
+	int https;                 /* HTTPS=on */
+	long long content_length;  /* -1 when absent */
+	char id[17];               /* request id for log lines (hex) */
 
 	struct param *query_params;
 	struct param *body_params;
@@ -134,7 +134,7 @@ int request_parse_multipart(struct arena *a, const char *body, size_t n,
 int request_parse_json(struct arena *a, const char *body, size_t n,
     struct param **list);
 /* Percent-decode s[0..n) ('+' is a space when plus_space): -1 if malformed. */
-int request_pct_decode(struct arena *a, const char *s, size_t n,
-    int plus_space, char **out, size_t *outlen);
+int request_pct_decode(struct arena *a, const char *s, size_t n, int plus_space,
+    char **out, size_t *outlen);
 
 #endif

@@ -78,22 +78,38 @@ const char *
 response_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -110,7 +126,8 @@ response_send(const struct response *r, const struct io *io, int head_only)
 	buf_printf(&out, "Content-Length: %zu\r\n", r->body.len);
 	buf_puts(&out, "X-Content-Type-Options: nosniff\r\n");
 	if (r->no_store)
-		buf_puts(&out, "Cache-Control: no-store\r\nPragma: no-cache\r\n");
+		buf_puts(&out,
+		    "Cache-Control: no-store\r\nPragma: no-cache\r\n");
 	buf_add(&out, buf_str(&r->head), r->head.len);
 	buf_puts(&out, "\r\n");
 	if (!head_only)

@@ -26,8 +26,8 @@ struct response {
 void response_init(struct response *r);
 void response_free(struct response *r);
 /* Add one header line; the formatted value loses any CR/LF. */
-void response_header(struct response *r, const char *name, const char *fmt,
-    ...) PRINTF_LIKE(3, 4);
+void response_header(struct response *r, const char *name, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
 void response_no_store(struct response *r);
 /* Replace status, type and body with text: a plain answer. */
 void response_text(struct response *r, int status, const char *type,
@@ -37,8 +37,7 @@ void response_text(struct response *r, int status, const char *type,
  */
 void response_json(struct response *r, int status, struct buf *body);
 /* Write it all through io (no body for HEAD): 0, or -1 if the peer left. */
-int response_send(const struct response *r, const struct io *io,
-    int head_only);
+int response_send(const struct response *r, const struct io *io, int head_only);
 /* "OK", "Not Found", ... */
 const char *response_reason(int status);
 

@@ -14,55 +14,57 @@
 #include "web/web.h"
 
 static const struct route routes[] = {
-	{"/healthz", DIALECT_NONE, RM_GET, health_live},
-	{"/readyz", DIALECT_NONE, RM_GET, health_ready},
-	{"/__error/*", DIALECT_NONE, RM_ALL, health_error_document},
+	{ "/healthz", DIALECT_NONE, RM_GET, health_live },
+	{ "/readyz", DIALECT_NONE, RM_GET, health_ready },
+	{ "/__error/*", DIALECT_NONE, RM_ALL, health_error_document },
 
 	/* SPEC L. The old XAMPP host needed the slash; we take all three. */
-	{"/v1/oauth", DIALECT_LEGACY, RM_ALL | RF_BODY | RF_SLASH, legacy_login},
-	{"/v1/oauth/index.php", DIALECT_LEGACY, RM_ALL | RF_BODY, legacy_login},
-	{"/v1/oauth/sessions", DIALECT_LEGACY, RM_GET | RM_POST | RF_BODY |
-	    RF_SLASH, legacy_sessions},
-	{"/v1/oauth/revoke", DIALECT_LEGACY, RM_POST | RF_BODY | RF_SLASH,
-	    legacy_revoke},
-	{"/v1/**", DIALECT_LEGACY, RM_ALL, legacy_unknown},
+	{ "/v1/oauth", DIALECT_LEGACY, RM_ALL | RF_BODY | RF_SLASH,
+	    legacy_login },
+	{ "/v1/oauth/index.php", DIALECT_LEGACY, RM_ALL | RF_BODY,
+	    legacy_login },
+	{ "/v1/oauth/sessions", DIALECT_LEGACY,
+	    RM_GET | RM_POST | RF_BODY | RF_SLASH, legacy_sessions },
+	{ "/v1/oauth/revoke", DIALECT_LEGACY, RM_POST | RF_BODY | RF_SLASH,
+	    legacy_revoke },
+	{ "/v1/**", DIALECT_LEGACY, RM_ALL, legacy_unknown },
 
 	/* SPEC R */
-	{"/oauth/token", DIALECT_OAUTH2, RM_POST | RF_BODY, oauth2_token},
-	{"/oauth/authorize", DIALECT_OAUTH2, RM_GET | RM_POST | RF_BODY |
-	    RF_PAGE,
-	    oauth2_authorize},
-	{"/oauth/introspect", DIALECT_OAUTH2, RM_POST | RF_BODY,
-	    oauth2_introspect},
-	{"/oauth/revoke", DIALECT_OAUTH2, RM_POST | RF_BODY, oauth2_revoke},
-	{"/oauth/userinfo", DIALECT_OAUTH2, RM_GET | RM_POST | RF_BODY,
-	    oauth2_userinfo},
-	{"/.well-known/oauth-authorization-server", DIALECT_OAUTH2, RM_GET,
-	    oauth2_metadata},
+	{ "/oauth/token", DIALECT_OAUTH2, RM_POST | RF_BODY, oauth2_token },
+	{ "/oauth/authorize", DIALECT_OAUTH2,
+	    RM_GET | RM_POST | RF_BODY | RF_PAGE, oauth2_authorize },
+	{ "/oauth/introspect", DIALECT_OAUTH2, RM_POST | RF_BODY,
+	    oauth2_introspect },
+	{ "/oauth/revoke", DIALECT_OAUTH2, RM_POST | RF_BODY, oauth2_revoke },
+	{ "/oauth/userinfo", DIALECT_OAUTH2, RM_GET | RM_POST | RF_BODY,
+	    oauth2_userinfo },
+	{ "/.well-known/oauth-authorization-server", DIALECT_OAUTH2, RM_GET,
+	    oauth2_metadata },
 
 	/* SPEC B */
-	{"/api/oauth/access-token/v1", DIALECT_CHAT, RM_POST | RF_BODY |
-	    RF_SLASH, chat_access_token},
-	{"/api/oauth/*/verify-token/v1", DIALECT_CHAT, RM_GET | RM_POST |
-	    RF_BODY | RF_SLASH, chat_verify_token},
+	{ "/api/oauth/access-token/v1", DIALECT_CHAT,
+	    RM_POST | RF_BODY | RF_SLASH, chat_access_token },
+	{ "/api/oauth/*/verify-token/v1", DIALECT_CHAT,
+	    RM_GET | RM_POST | RF_BODY | RF_SLASH, chat_verify_token },
 
 	/* SPEC N */
-	{"/register_client", DIALECT_NODE, RM_POST | RF_BODY, node_register_client},
-	{"/register_user", DIALECT_NODE, RM_POST | RF_BODY, node_register_user},
-	{"/authorize", DIALECT_NODE, RM_GET | RM_POST | RF_BODY | RF_PAGE,
-	    node_authorize},
-	{"/token", DIALECT_NODE, RM_POST | RF_BODY, node_token},
-	{"/api", DIALECT_NODE, RM_GET | RM_POST | RF_BODY, node_api},
+	{ "/register_client", DIALECT_NODE, RM_POST | RF_BODY,
+	    node_register_client },
+	{ "/register_user", DIALECT_NODE, RM_POST | RF_BODY,
+	    node_register_user },
+	{ "/authorize", DIALECT_NODE, RM_GET | RM_POST | RF_BODY | RF_PAGE,
+	    node_authorize },
+	{ "/token", DIALECT_NODE, RM_POST | RF_BODY, node_token },
+	{ "/api", DIALECT_NODE, RM_GET | RM_POST | RF_BODY, node_api },
 
 	/* SPEC P, mounted at /v4 */
-	{"/v4/oauth/access-token", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY,
-	    phone_token},
-	{"/v4/oauth/authorization", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY |
-	    RF_PAGE,
-	    phone_authorization},
+	{ "/v4/oauth/access-token", DIALECT_PHONE, RM_GET | RM_POST | RF_BODY,
+	    phone_token },
+	{ "/v4/oauth/authorization", DIALECT_PHONE,
+	    RM_GET | RM_POST | RF_BODY | RF_PAGE, phone_authorization },
 
-	{"/account/devices", DIALECT_NONE, RM_GET | RM_POST | RF_BODY | RF_PAGE,
-	    account_devices},
+	{ "/account/devices", DIALECT_NONE,
+	    RM_GET | RM_POST | RF_BODY | RF_PAGE, account_devices },
 };
 
 static const error_fn dialect_errors[DIALECT__MAX] = {
@@ -159,20 +161,24 @@ page_error(struct ctx *c, enum oauth_err e, const char *detail)
 	(void)detail;
 	switch (e) {
 	case OE_TOO_LARGE:
-		web_error_page(c, 413, "Request too large", "The form sent "
+		web_error_page(c, 413, "Request too large",
+		    "The form sent "
 		    "more data than this server accepts.");
 		return;
 	case OE_METHOD:
-		web_error_page(c, 405, "Not allowed", "This page cannot be "
+		web_error_page(c, 405, "Not allowed",
+		    "This page cannot be "
 		    "used that way. Go back and try again.");
 		return;
 	case OE_SERVER:
-		web_error_page(c, 503, "Service unavailable", "The service is "
+		web_error_page(c, 503, "Service unavailable",
+		    "The service is "
 		    "unavailable right now. Please try again in a moment.");
 		return;
 	default:
 		web_error_page(c, info->http == 404 ? 404 : 400,
-		    "Malformed request", "The link or form you followed is "
+		    "Malformed request",
+		    "The link or form you followed is "
 		    "malformed. Go back to the application and start again.");
 		return;
 	}
@@ -182,7 +188,8 @@ error_fn
 route_error(int dialect)
 {
 	return dialect >= 0 && dialect < DIALECT__MAX ?
-	    dialect_errors[dialect] : plain_error;
+	    dialect_errors[dialect] :
+	    plain_error;
 }
 
 void
@@ -200,8 +207,8 @@ route_dispatch(struct request *req, struct response *res)
 	c.res = res;
 	c.now = (long long)time(NULL);
 	r = route_lookup(req->path, &as, &al);
-	if (r == NULL || (r->dialect != DIALECT_NONE &&
-	    !cfg.dialect_on[r->dialect])) {
+	if (r == NULL ||
+	    (r->dialect != DIALECT_NONE && !cfg.dialect_on[r->dialect])) {
 		/* A switched-off dialect is not there at all (issue 4.5). */
 		if (strncmp(req->path, "/v1", 3) == 0 &&
 		    (req->path[3] == '/' || req->path[3] == '\0')) {
@@ -219,8 +226,10 @@ route_dispatch(struct request *req, struct response *res)
 	/* Front-line checks, once for every handler. */
 	if ((r->flags & RF_BODY) && req->method == METHOD_POST &&
 	    request_read_body(req, cfg.body_limit) == -1) {
-		err(&c, req->body_err == INPUT_TOO_LARGE ? OE_TOO_LARGE :
-		    OE_BAD_INPUT, NULL);
+		err(&c,
+		    req->body_err == INPUT_TOO_LARGE ? OE_TOO_LARGE :
+						       OE_BAD_INPUT,
+		    NULL);
 		return;
 	}
 	if (req->query_err != INPUT_OK) {
@@ -228,7 +237,8 @@ route_dispatch(struct request *req, struct response *res)
 		return;
 	}
 	m = req->method == METHOD_GET || req->method == METHOD_HEAD ? RM_GET :
-	    req->method == METHOD_POST ? RM_POST : 0;
+	    req->method == METHOD_POST                              ? RM_POST :
+								      0;
 	if ((r->flags & RM_ALL) != RM_ALL && (m & r->flags) == 0) {
 		if (r->flags & RM_GET && r->flags & RM_POST)
 			response_header(res, "Allow", "GET, HEAD, POST");

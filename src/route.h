@@ -36,10 +36,10 @@ typedef void (*handler_fn)(struct ctx *c);
 /* Write error e in the dialect's shape; detail may be NULL. */
 typedef void (*error_fn)(struct ctx *c, enum oauth_err e, const char *detail);
 
-#define RM_GET 0x01u  /* HEAD is served as GET without a body */
+#define RM_GET 0x01u /* HEAD is served as GET without a body */
 #define RM_POST 0x02u
-#define RM_ALL 0xffu  /* the handler answers every method itself */
-#define RF_BODY 0x100u /* read and parse the body before the handler */
+#define RM_ALL 0xffu    /* the handler answers every method itself */
+#define RF_BODY 0x100u  /* read and parse the body before the handler */
 #define RF_SLASH 0x200u /* also match with a trailing '/' added or removed */
 #define RF_PAGE 0x400u  /* a page a person sees: front-line errors as HTML */
 

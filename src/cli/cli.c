@@ -140,8 +140,8 @@ copy(char *dst, size_t size, const char *src)
 static int
 cmd_user_add(int argc, char **argv)
 {
-	static const char *const known[] = {"--phone", "--email", "--first",
-	    "--last", "--level", NULL};
+	static const char *const known[] = { "--phone", "--email", "--first",
+		"--last", "--level", NULL };
 	char pw[PASSWORD_MAX + 2];
 	struct db_user u;
 	const char *why, *lv;
@@ -206,7 +206,8 @@ cmd_user_passwd(int argc, char **argv)
 		fprintf(stderr, "user passwd: no user %s\n", argv[0]);
 		return EXIT_NOTFOUND;
 	case OE_BAD_INPUT:
-		fprintf(stderr, "user passwd: password must be 1 to 511 bytes "
+		fprintf(stderr,
+		    "user passwd: password must be 1 to 511 bytes "
 		    "(72 with bcrypt)\n");
 		return 1;
 	default:
@@ -258,7 +259,7 @@ cmd_user_list(int argc, char **argv)
 		return EXIT_USAGE;
 	printf("id\tusername\tphone\temail\tname\tlevel\tstatus\n");
 	return db_user_list(print_user, NULL) == DB_OK ? 0 :
-	    db_fail("user list");
+							 db_fail("user list");
 }
 
 static int
@@ -288,14 +289,16 @@ cmd_sessions(int argc, char **argv)
 		return db_fail("sessions");
 	}
 	printf("session\tdevice\tcreated\tlast_access\texpiry\tclient\n");
-	return session_list(u.id, (long long)time(NULL), print_session,
-	    NULL) == OE_OK ? 0 : db_fail("sessions");
+	return session_list(u.id, (long long)time(NULL), print_session, NULL) ==
+		OE_OK ?
+	    0 :
+	    db_fail("sessions");
 }
 
 static int
 cmd_revoke(int argc, char **argv)
 {
-	static const char *const known[] = {"--user", "--session", NULL};
+	static const char *const known[] = { "--user", "--session", NULL };
 	const char *name, *sid;
 	unsigned long long id, n = 0;
 	long long now = (long long)time(NULL);
@@ -391,9 +394,9 @@ collect(int argc, char **argv, const char *name, char sep, char *out,
 static int
 cmd_client_add(int argc, char **argv)
 {
-	static const char *const known[] = {"--redirect-uri", "--grant",
-	    "--scope", "--public", "--access-ttl", "--name",
-	    "--resource-server", NULL};
+	static const char *const known[] = { "--redirect-uri", "--grant",
+		"--scope", "--public", "--access-ttl", "--name",
+		"--resource-server", NULL };
 	char secret[SECRET_HEX_LEN + 1];
 	struct db_client c;
 	const char *why, *ttl, *p;
@@ -422,11 +425,11 @@ cmd_client_add(int argc, char **argv)
 	copy(c.client_id, sizeof(c.client_id), argv[0]);
 	copy(c.name, sizeof(c.name), opt(argc, argv, "--name"));
 	if (collect(argc, argv, "--redirect-uri", '\n', c.redirect_uris,
-	    sizeof(c.redirect_uris)) == -1 ||
-	    collect(argc, argv, "--grant", ' ', c.grants,
-	    sizeof(c.grants)) == -1 ||
-	    collect(argc, argv, "--scope", ' ', c.scopes,
-	    sizeof(c.scopes)) == -1) {
+		sizeof(c.redirect_uris)) == -1 ||
+	    collect(argc, argv, "--grant", ' ', c.grants, sizeof(c.grants)) ==
+		-1 ||
+	    collect(argc, argv, "--scope", ' ', c.scopes, sizeof(c.scopes)) ==
+		-1) {
 		fprintf(stderr, "client add: too many values\n");
 		return EXIT_USAGE;
 	}
@@ -438,9 +441,11 @@ cmd_client_add(int argc, char **argv)
 		size_t n = strcspn(p, " ");
 
 		if (grant_parse(p, n) == -1) {
-			fprintf(stderr, "client add: unknown grant '%.*s' (known: "
+			fprintf(stderr,
+			    "client add: unknown grant '%.*s' (known: "
 			    "authorization_code client_credentials password "
-			    "refresh_token implicit)\n", (int)n, p);
+			    "refresh_token implicit)\n",
+			    (int)n, p);
 			return EXIT_USAGE;
 		}
 		p += n;
@@ -448,19 +453,23 @@ cmd_client_add(int argc, char **argv)
 			p++;
 	}
 	if ((client_has_grant(&c, GRANT_AUTHORIZATION_CODE) ||
-	    client_has_grant(&c, GRANT_IMPLICIT)) && c.redirect_uris[0] == '\0') {
-		fprintf(stderr, "client add: authorization_code and implicit "
+		client_has_grant(&c, GRANT_IMPLICIT)) &&
+	    c.redirect_uris[0] == '\0') {
+		fprintf(stderr,
+		    "client add: authorization_code and implicit "
 		    "need --redirect-uri\n");
 		return EXIT_USAGE;
 	}
 	if (c.is_public && client_has_grant(&c, GRANT_CLIENT_CREDENTIALS)) {
-		fprintf(stderr, "client add: a public client cannot use "
+		fprintf(stderr,
+		    "client add: a public client cannot use "
 		    "client_credentials\n");
 		return EXIT_USAGE;
 	}
 	if ((ttl = opt(argc, argv, "--access-ttl")) != NULL) {
 		if (parse_ll(ttl, 1, 315360000, &v) == -1) {
-			fprintf(stderr, "client add: --access-ttl in seconds\n");
+			fprintf(stderr,
+			    "client add: --access-ttl in seconds\n");
 			return EXIT_USAGE;
 		}
 		c.access_ttl = v;
@@ -519,9 +528,10 @@ print_client(const struct db_client *c, void *arg)
 		if (uris[i] == '\n')
 			uris[i] = ' ';
 	printf("%s\t%s\t%s\t%s\t%s\t%s\t%lld\n", c->client_id,
-	    c->is_public ? "public" : (c->resource_server ? "resource-server" :
-	    "confidential"), c->name, c->grants, c->scopes, uris,
-	    c->access_ttl);
+	    c->is_public ?
+		"public" :
+		(c->resource_server ? "resource-server" : "confidential"),
+	    c->name, c->grants, c->scopes, uris, c->access_ttl);
 	return 0;
 }
 
@@ -532,8 +542,9 @@ cmd_client_list(int argc, char **argv)
 	if (argc != 0)
 		return EXIT_USAGE;
 	printf("client_id\ttype\tname\tgrants\tscopes\tredirect_uris\t"
-	    "access_ttl\n");
-	return db_client_list(print_client, NULL) == DB_OK ? 0 :
+	       "access_ttl\n");
+	return db_client_list(print_client, NULL) == DB_OK ?
+	    0 :
 	    db_fail("client list");
 }
 
@@ -565,8 +576,8 @@ collect_token(const struct db_legacy_token *t, void *arg)
 
 	if (d->ntokens == d->captokens) {
 		d->captokens = d->captokens ? d->captokens * 2 : 64;
-		d->tokens = xrealloc(d->tokens,
-		    d->captokens * sizeof(*d->tokens));
+		d->tokens =
+		    xrealloc(d->tokens, d->captokens * sizeof(*d->tokens));
 	}
 	d->tokens[d->ntokens++] = *t;
 	return 0;
@@ -575,7 +586,7 @@ collect_token(const struct db_legacy_token *t, void *arg)
 static int
 cmd_import_legacy(int argc, char **argv)
 {
-	static const char *const known[] = {"--from-db", NULL};
+	static const char *const known[] = { "--from-db", NULL };
 	struct legacy_data d;
 	unsigned long long *ids = NULL;
 	long long now = (long long)time(NULL);
@@ -617,8 +628,10 @@ cmd_import_legacy(int argc, char **argv)
 			db_fail("import-legacy");
 			goto out;
 		} else {
-			fprintf(stderr, "import-legacy: user %s skipped (invalid "
-			    "or its phone/email is taken)\n", l->username);
+			fprintf(stderr,
+			    "import-legacy: user %s skipped (invalid "
+			    "or its phone/email is taken)\n",
+			    l->username);
 		}
 	}
 	for (j = 0; j < d.ntokens; j++) {
@@ -632,8 +645,9 @@ cmd_import_legacy(int argc, char **argv)
 			skipped++;
 			continue;
 		}
-		e = token_import_legacy(uid, t->auth_key, t->device_info[0] ?
-		    t->device_info : "Unknown", t->expiry, now);
+		e = token_import_legacy(uid, t->auth_key,
+		    t->device_info[0] ? t->device_info : "Unknown", t->expiry,
+		    now);
 		if (e == OE_OK)
 			tokens++;
 		else if (e == OE_SERVER) {
@@ -643,7 +657,8 @@ cmd_import_legacy(int argc, char **argv)
 			skipped++;
 	}
 	printf("imported %zu users (%zu already present), %zu tokens "
-	    "(%zu skipped)\n", users, kept, tokens, skipped);
+	       "(%zu skipped)\n",
+	    users, kept, tokens, skipped);
 	rc = 0;
 out:
 	free(ids);
@@ -658,8 +673,8 @@ out:
 static int
 cmd_routes(int argc, char **argv)
 {
-	static const char *const dnames[] = {"legacy", "oauth2", "chat",
-	    "node", "phone"};
+	static const char *const dnames[] = { "legacy", "oauth2", "chat",
+		"node", "phone" };
 	const struct route *r;
 	unsigned n, i;
 
@@ -670,36 +685,44 @@ cmd_routes(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		printf("%s\t%s\t%s%s%s\n", r[i].pattern,
 		    r[i].dialect >= 0 ? dnames[r[i].dialect] : "-",
-		    (r[i].flags & RM_ALL) == RM_ALL ? "ANY" :
-		    (r[i].flags & RM_GET ? "GET" : ""),
+		    (r[i].flags & RM_ALL) == RM_ALL ?
+			"ANY" :
+			(r[i].flags & RM_GET ? "GET" : ""),
 		    (r[i].flags & RM_ALL) != RM_ALL && r[i].flags & RM_GET &&
-		    r[i].flags & RM_POST ? "," : "",
+			    r[i].flags & RM_POST ?
+			"," :
+			"",
 		    (r[i].flags & RM_ALL) != RM_ALL && r[i].flags & RM_POST ?
-		    "POST" : "");
+			"POST" :
+			"");
 	return 0;
 }
 
 static const struct command commands[] = {
-	{"routes", NULL, cmd_routes, "routes  (the route table)"},
-	{"migrate", NULL, cmd_migrate, "migrate"},
-	{"user", "add", cmd_user_add, "user add <username> [--phone P] "
+	{ "routes", NULL, cmd_routes, "routes  (the route table)" },
+	{ "migrate", NULL, cmd_migrate, "migrate" },
+	{ "user", "add", cmd_user_add,
+	    "user add <username> [--phone P] "
 	    "[--email E] [--first F] [--last L] [--level N]  (password on "
-	    "stdin)"},
-	{"user", "passwd", cmd_user_passwd, "user passwd <username>  "
-	    "(password on stdin)"},
-	{"user", "del", cmd_user_del, "user del <username>"},
-	{"user", "list", cmd_user_list, "user list"},
-	{"client", "add", cmd_client_add, "client add <client_id> "
+	    "stdin)" },
+	{ "user", "passwd", cmd_user_passwd,
+	    "user passwd <username>  "
+	    "(password on stdin)" },
+	{ "user", "del", cmd_user_del, "user del <username>" },
+	{ "user", "list", cmd_user_list, "user list" },
+	{ "client", "add", cmd_client_add,
+	    "client add <client_id> "
 	    "--redirect-uri URI [--redirect-uri URI...] --grant G [--grant "
 	    "G...] [--scope S...] [--public] [--access-ttl SECONDS] [--name "
-	    "TEXT] [--resource-server]  (prints the secret once)"},
-	{"client", "del", cmd_client_del, "client del <client_id>"},
-	{"client", "list", cmd_client_list, "client list"},
-	{"sessions", NULL, cmd_sessions, "sessions <username>"},
-	{"revoke", NULL, cmd_revoke, "revoke --user <username> [--session ID]"},
-	{"purge", NULL, cmd_purge, "purge"},
-	{"import-legacy", NULL, cmd_import_legacy,
-	    "import-legacy --from-db NAME"},
+	    "TEXT] [--resource-server]  (prints the secret once)" },
+	{ "client", "del", cmd_client_del, "client del <client_id>" },
+	{ "client", "list", cmd_client_list, "client list" },
+	{ "sessions", NULL, cmd_sessions, "sessions <username>" },
+	{ "revoke", NULL, cmd_revoke,
+	    "revoke --user <username> [--session ID]" },
+	{ "purge", NULL, cmd_purge, "purge" },
+	{ "import-legacy", NULL, cmd_import_legacy,
+	    "import-legacy --from-db NAME" },
 };
 
 void
@@ -745,7 +768,8 @@ cli_main(int argc, char **argv)
 		return 1;
 	}
 	if (password_configure(cfg.password_bcrypt ? PASSWORD_BCRYPT :
-	    PASSWORD_YESCRYPT, cfg.password_cost) == -1) {
+						     PASSWORD_YESCRYPT,
+		cfg.password_cost) == -1) {
 		fprintf(stderr, "password_scheme/password_cost refused\n");
 		config_free();
 		return 1;

@@ -21,7 +21,7 @@ signin_tx(void *p)
 	int rc;
 
 	if ((rc = db_session_insert(x->row.user_id, 0, x->device, x->now,
-	    &x->row.session_id)) != DB_OK)
+		 &x->row.session_id)) != DB_OK)
 		return rc;
 	return db_token_insert(&x->row);
 }
@@ -105,10 +105,11 @@ consent_remember(unsigned long long user_id, unsigned long long client_ref,
 		if (n < sizeof(one)) {
 			memcpy(one, p, n);
 			one[n] = '\0';
-			if (!scope_has(merged, one) && (size_t)len + n + 2 <
-			    sizeof(merged))
-				len += snprintf(merged + len, sizeof(merged) -
-				    (size_t)len, "%s%s", len ? " " : "", one);
+			if (!scope_has(merged, one) &&
+			    (size_t)len + n + 2 < sizeof(merged))
+				len += snprintf(merged + len,
+				    sizeof(merged) - (size_t)len, "%s%s",
+				    len ? " " : "", one);
 		}
 		p += n;
 	}
@@ -120,5 +121,6 @@ consent_remember(unsigned long long user_id, unsigned long long client_ref,
 	if (merged[0] == '\0')
 		snprintf(merged, sizeof(merged), "%s", " ");
 	return db_consent_put(user_id, client_ref, merged, now) == DB_OK ?
-	    OE_OK : OE_SERVER;
+	    OE_OK :
+	    OE_SERVER;
 }

@@ -180,7 +180,7 @@ check_fields(const struct db_client *c)
 		    memchr(p, ':', (size_t)(e - p)) == NULL ||
 		    memchr(p, ' ', (size_t)(e - p)) != NULL)
 			return "redirect URIs must be absolute, without "
-			    "fragment or spaces";
+			       "fragment or spaces";
 	}
 	if (!utf8_valid(c->redirect_uris, strlen(c->redirect_uris)))
 		return "redirect URIs must be valid UTF-8";
@@ -194,7 +194,7 @@ check_fields(const struct db_client *c)
 		for (const char *q = p; q < e; q++)
 			if ((unsigned char)*q < 0x20 || *q == 0x7f)
 				return "redirect URIs must not hold control "
-				    "characters";
+				       "characters";
 	}
 	return NULL;
 }
@@ -225,7 +225,8 @@ client_create(struct db_client *c, int generate, const char *chosen,
 			*why = "client_secret must be 1 to 511 bytes";
 			return OE_BAD_INPUT;
 		}
-		if (password_hash(chosen, strlen(chosen), c->secret_hash) == -1) {
+		if (password_hash(chosen, strlen(chosen), c->secret_hash) ==
+		    -1) {
 			*why = "secret hashing failed";
 			return OE_SERVER;
 		}
@@ -248,7 +249,8 @@ client_find(const char *client_id, struct db_client *c)
 {
 	if (client_id == NULL || strlen(client_id) > 191 * 4)
 		return OE_INVALID_CLIENT;
-	return oauth_err_from_db(db_client_by_client_id(client_id, c), OE_INVALID_CLIENT);
+	return oauth_err_from_db(db_client_by_client_id(client_id, c),
+	    OE_INVALID_CLIENT);
 }
 
 enum oauth_err
@@ -273,12 +275,14 @@ client_authenticate(const char *client_id, const char *secret,
 		return OE_INVALID_CLIENT;
 	if (strncmp(c->secret_hash, SECRET_PREFIX, plen) == 0) {
 		if (strlen(c->secret_hash) != plen + DIGEST_LEN * 2 ||
-		    secret_unhex(c->secret_hash + plen, DIGEST_LEN, stored) == -1)
+		    secret_unhex(c->secret_hash + plen, DIGEST_LEN, stored) ==
+			-1)
 			return OE_INVALID_CLIENT;
 		secret_digest(secret, strlen(secret), d);
 		return secret_equal(d, stored, DIGEST_LEN) ? OE_OK :
-		    OE_INVALID_CLIENT;
+							     OE_INVALID_CLIENT;
 	}
-	return password_verify(secret, strlen(secret), c->secret_hash) ? OE_OK :
+	return password_verify(secret, strlen(secret), c->secret_hash) ?
+	    OE_OK :
 	    OE_INVALID_CLIENT;
 }

@@ -12,26 +12,26 @@
 
 enum oauth_err {
 	OE_OK = 0,
-	OE_MISSING_PARAM,      /* a required parameter is absent */
-	OE_BAD_INPUT,          /* malformed encoding, value too long */
-	OE_TOO_LARGE,          /* body over the configured limit */
-	OE_BAD_CREDENTIALS,    /* unknown user or wrong password: one answer */
-	OE_THROTTLED,          /* login throttle (SPEC 11) */
-	OE_NO_TOKEN,           /* protected endpoint called without a token */
-	OE_INVALID_TOKEN,      /* unknown, expired or revoked token */
-	OE_NOT_FOUND,          /* unknown path */
-	OE_NO_OBJECT,          /* the object named does not exist (or isn't yours) */
-	OE_METHOD,             /* method not allowed on this path */
-	OE_INVALID_REQUEST,    /* RFC 6749 invalid_request */
-	OE_INVALID_CLIENT,     /* RFC 6749 invalid_client */
-	OE_INVALID_GRANT,      /* RFC 6749 invalid_grant */
+	OE_MISSING_PARAM,   /* a required parameter is absent */
+	OE_BAD_INPUT,       /* malformed encoding, value too long */
+	OE_TOO_LARGE,       /* body over the configured limit */
+	OE_BAD_CREDENTIALS, /* unknown user or wrong password: one answer */
+	OE_THROTTLED,       /* login throttle (SPEC 11) */
+	OE_NO_TOKEN,        /* protected endpoint called without a token */
+	OE_INVALID_TOKEN,   /* unknown, expired or revoked token */
+	OE_NOT_FOUND,       /* unknown path */
+	OE_NO_OBJECT, /* the object named does not exist (or isn't yours) */
+	OE_METHOD,    /* method not allowed on this path */
+	OE_INVALID_REQUEST, /* RFC 6749 invalid_request */
+	OE_INVALID_CLIENT,  /* RFC 6749 invalid_client */
+	OE_INVALID_GRANT,   /* RFC 6749 invalid_grant */
 	OE_UNAUTHORIZED_CLIENT,
 	OE_UNSUPPORTED_GRANT,
 	OE_UNSUPPORTED_RESPONSE,
 	OE_INVALID_SCOPE,
 	OE_ACCESS_DENIED,
-	OE_CONFLICT,           /* the thing to create exists already */
-	OE_SERVER,             /* database unavailable or a query failed */
+	OE_CONFLICT, /* the thing to create exists already */
+	OE_SERVER,   /* database unavailable or a query failed */
 	OE__MAX
 };
 

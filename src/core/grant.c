@@ -24,8 +24,8 @@ grant_scope(const struct db_client *c, const char *requested, int for_user,
 
 	if (requested == NULL || *requested == '\0') {
 		/* RFC 6749 §3.3: a documented default when none is asked. */
-		snprintf(out, 1001, "%s", c->scopes[0] ? c->scopes :
-		    (for_user ? user_scopes : ""));
+		snprintf(out, 1001, "%s",
+		    c->scopes[0] ? c->scopes : (for_user ? user_scopes : ""));
 		return OE_OK;
 	}
 	if (!client_scope_ok(c, requested))
@@ -56,8 +56,7 @@ fill_result(struct grant_result *r, const struct db_client *c,
 enum oauth_err
 grant_password(const struct db_client *c, const char *username, const char *pw,
     size_t pwlen, const char *scope, const char *ip, const char *device,
-    int dialect, long long now, struct grant_result *r,
-    struct login_result *lr)
+    int dialect, long long now, struct grant_result *r, struct login_result *lr)
 {
 	struct issue_req ir;
 	char sc[1001];
@@ -78,7 +77,8 @@ grant_password(const struct db_client *c, const char *username, const char *pw,
 	ir.scope = sc;
 	ir.access_ttl = access_ttl(c);
 	ir.refresh_ttl = client_has_grant(c, GRANT_REFRESH_TOKEN) ?
-	    cfg.refresh_token_ttl : 0;
+	    cfg.refresh_token_ttl :
+	    0;
 	ir.dialect = dialect;
 	if ((e = token_issue_session(&ir, now, &r->tok)) != OE_OK)
 		return e;
@@ -138,8 +138,8 @@ pkce_verifier_valid(const char *v)
 		char ch = v[i];
 
 		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~'))
+			(ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+			ch == '_' || ch == '~'))
 			return 0;
 	}
 	return 1;
@@ -212,8 +212,9 @@ code_tx(void *p)
 	    row.session_revoked_at != 0)
 		return DB_OK;
 	/* §4.1.3: the same redirect_uri when the request had one. */
-	if (row.redirect_uri[0] != '\0' && (x->redirect_uri == NULL ||
-	    strcmp(row.redirect_uri, x->redirect_uri) != 0))
+	if (row.redirect_uri[0] != '\0' &&
+	    (x->redirect_uri == NULL ||
+		strcmp(row.redirect_uri, x->redirect_uri) != 0))
 		return DB_OK;
 	/* PKCE before anything is issued. */
 	if (!pkce_ok(&row, x->verifier))
@@ -227,7 +228,8 @@ code_tx(void *p)
 	pr.scope = row.scope;
 	pr.access_ttl = access_ttl(x->c);
 	pr.refresh_ttl = client_has_grant(x->c, GRANT_REFRESH_TOKEN) ?
-	    cfg.refresh_token_ttl : 0;
+	    cfg.refresh_token_ttl :
+	    0;
 	pr.family = row.has_family ? row.family : NULL;
 	pr.dialect = x->dialect;
 	memset(&x->r->tok, 0, sizeof(x->r->tok));
@@ -243,8 +245,8 @@ grant_authorization_code(const struct db_client *c, const char *code,
     const char *redirect_uri, const char *verifier, int dialect, long long now,
     struct grant_result *r)
 {
-	struct code_ctx x = {c, code, redirect_uri, verifier, dialect, now, r,
-	    OE_INVALID_GRANT};
+	struct code_ctx x = { c, code, redirect_uri, verifier, dialect, now, r,
+		OE_INVALID_GRANT };
 
 	memset(r, 0, sizeof(*r));
 	if (!client_has_grant(c, GRANT_AUTHORIZATION_CODE))
@@ -290,7 +292,7 @@ refresh_tx(void *p)
 			return DB_OK; /* a race between two tabs, not theft */
 		log_info("retired refresh token reused: revoking its family");
 		return row.has_family ? db_token_revoke_family(row.family) :
-		    DB_OK;
+					DB_OK;
 	}
 	if (row.revoked || row.expires_at <= x->now ||
 	    row.session_revoked_at != 0)
@@ -325,11 +327,11 @@ refresh_tx(void *p)
 }
 
 enum oauth_err
-grant_refresh(const struct db_client *c, const char *refresh,
-    const char *scope, int dialect, long long now, struct grant_result *r)
+grant_refresh(const struct db_client *c, const char *refresh, const char *scope,
+    int dialect, long long now, struct grant_result *r)
 {
-	struct refresh_ctx x = {c, refresh, scope, dialect, now, r,
-	    OE_INVALID_GRANT};
+	struct refresh_ctx x = { c, refresh, scope, dialect, now, r,
+		OE_INVALID_GRANT };
 
 	memset(r, 0, sizeof(*r));
 	if (!client_has_grant(c, GRANT_REFRESH_TOKEN))
@@ -353,7 +355,8 @@ codeissue_tx(void *p)
 	int rc;
 
 	if ((rc = db_session_insert(x->row.user_id, x->row.client_ref,
-	    x->device, x->row.created_ms / 1000, &x->row.session_id)) != DB_OK)
+		 x->device, x->row.created_ms / 1000, &x->row.session_id)) !=
+	    DB_OK)
 		return rc;
 	return db_token_insert(&x->row);
 }

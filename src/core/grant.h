@@ -22,7 +22,7 @@ enum pkce_method { PKCE_NONE = 0, PKCE_PLAIN = 1, PKCE_S256 = 2 };
 struct grant_result {
 	struct issued tok;
 	char scope[1001];
-	long long expires_in; /* seconds, of the access token */
+	long long expires_in;       /* seconds, of the access token */
 	unsigned long long user_id; /* 0 for client_credentials */
 };
 

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#define PASSWORD_MAX 511     /* bytes; CRYPT_MAX_PASSPHRASE_SIZE counts the NUL */
+#define PASSWORD_MAX 511 /* bytes; CRYPT_MAX_PASSPHRASE_SIZE counts the NUL */
 #define PASSWORD_BCRYPT_MAX 72
 #define PASSWORD_HASH_MAX 256 /* room for any hash string, with the NUL */
 

@@ -6,20 +6,21 @@ session_list(unsigned long long user_id, long long now,
     int (*cb)(const struct db_session *s, void *arg), void *arg)
 {
 	return db_session_list(user_id, now, cb, arg) == DB_OK ? OE_OK :
-	    OE_SERVER;
+								 OE_SERVER;
 }
 
 enum oauth_err
-session_revoke(unsigned long long user_id, unsigned long long id,
-    long long now)
+session_revoke(unsigned long long user_id, unsigned long long id, long long now)
 {
-	return oauth_err_from_db(db_session_revoke(id, user_id, now), OE_NO_OBJECT);
+	return oauth_err_from_db(db_session_revoke(id, user_id, now),
+	    OE_NO_OBJECT);
 }
 
 enum oauth_err
 session_revoke_all(unsigned long long user_id, unsigned long long keep,
     long long now, unsigned long long *n)
 {
-	return db_session_revoke_user(user_id, now, keep, n) == DB_OK ? OE_OK :
+	return db_session_revoke_user(user_id, now, keep, n) == DB_OK ?
+	    OE_OK :
 	    OE_SERVER;
 }

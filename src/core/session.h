@@ -14,8 +14,8 @@ enum oauth_err session_list(unsigned long long user_id, long long now,
  * Sign out session `id` if it is the user's and live (its tokens die with
  * it): OE_OK, OE_NO_OBJECT (absent or someone else's: one answer), OE_SERVER.
  */
-enum oauth_err session_revoke(unsigned long long user_id,
-    unsigned long long id, long long now);
+enum oauth_err session_revoke(unsigned long long user_id, unsigned long long id,
+    long long now);
 /* Sign out every session of the user except `keep` (0: all). */
 enum oauth_err session_revoke_all(unsigned long long user_id,
     unsigned long long keep, long long now, unsigned long long *n);

@@ -53,7 +53,7 @@ throttle_check(const char *login, const char *ip, long long now,
 	key_of(login, key);
 	*retry_after = 0;
 	if (db_failures_count(key, ip, now - cfg.throttle_window, &n_login,
-	    &last_login, &n_ip, &last_ip) != DB_OK)
+		&last_login, &n_ip, &last_ip) != DB_OK)
 		return -1;
 	a = locked_for(n_login, cfg.throttle_user_max, last_login, now);
 	b = locked_for(n_ip, cfg.throttle_ip_max, last_ip, now);

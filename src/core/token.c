@@ -81,7 +81,7 @@ issue_tx(void *p)
 	int rc;
 
 	if ((rc = db_session_insert(req->user_id, req->client_ref,
-	    req->device_info, c->now, &sid)) != DB_OK)
+		 req->device_info, c->now, &sid)) != DB_OK)
 		return rc;
 	memset(&pr, 0, sizeof(pr));
 	pr.session_id = sid;
@@ -98,7 +98,7 @@ enum oauth_err
 token_issue_session(const struct issue_req *req, long long now,
     struct issued *out)
 {
-	struct issue_ctx c = {req, now, out};
+	struct issue_ctx c = { req, now, out };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -205,7 +205,7 @@ import_tx(void *p)
 	int rc;
 
 	if ((rc = db_session_insert(c->row.user_id, 0, c->device_info, c->now,
-	    &c->row.session_id)) != DB_OK)
+		 &c->row.session_id)) != DB_OK)
 		return rc;
 	return db_token_insert(&c->row);
 }
@@ -224,7 +224,8 @@ token_import_legacy(unsigned long long user_id, const char *auth_key,
 		return OE_BAD_INPUT;
 	for (i = 0; i < SECRET_HEX_LEN; i++)
 		lower[i] = (char)(auth_key[i] >= 'A' && auth_key[i] <= 'F' ?
-		    auth_key[i] - 'A' + 'a' : auth_key[i]);
+			auth_key[i] - 'A' + 'a' :
+			auth_key[i]);
 	lower[SECRET_HEX_LEN] = '\0';
 	if (secret_unhex(lower, sizeof(sha1), sha1) == -1)
 		return OE_BAD_INPUT;

@@ -145,7 +145,8 @@ user_get(unsigned long long id, struct db_user *u)
 enum oauth_err
 user_find(const char *username, struct db_user *u)
 {
-	return oauth_err_from_db(db_user_by_username(username, u), OE_NO_OBJECT);
+	return oauth_err_from_db(db_user_by_username(username, u),
+	    OE_NO_OBJECT);
 }
 
 enum oauth_err

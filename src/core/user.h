@@ -21,12 +21,12 @@ enum login_by {
 };
 
 struct login_result {
-	struct db_user user;     /* the user, on OE_OK */
-	long long retry_after;   /* on OE_THROTTLED: seconds */
-	int unknown_user;        /* on OE_BAD_CREDENTIALS: which half failed */
-	int wrong_password;      /* (DEV debug output only) */
-	int db_write;            /* on OE_SERVER: a write failed (else a read) */
-	char db_error[256];      /* on OE_SERVER: the server's message */
+	struct db_user user;   /* the user, on OE_OK */
+	long long retry_after; /* on OE_THROTTLED: seconds */
+	int unknown_user;      /* on OE_BAD_CREDENTIALS: which half failed */
+	int wrong_password;    /* (DEV debug output only) */
+	int db_write;          /* on OE_SERVER: a write failed (else a read) */
+	char db_error[256];    /* on OE_SERVER: the server's message */
 };
 
 /*

@@ -51,22 +51,25 @@ chat_error(struct ctx *c, enum oauth_err e, const char *detail)
 		five_keys(c, 404, "not_found", detail ? detail : "Not found");
 		return;
 	case OE_TOO_LARGE:
-		five_keys(c, 413, "payload_too_large", "Request body too large");
+		five_keys(c, 413, "payload_too_large",
+		    "Request body too large");
 		return;
 	case OE_BAD_INPUT:
 	case OE_INVALID_REQUEST:
 	case OE_MISSING_PARAM:
 	case OE_UNSUPPORTED_GRANT:
-		five_keys(c, 400, "bad_request", detail ? detail :
-		    "Malformed request");
+		five_keys(c, 400, "bad_request",
+		    detail ? detail : "Malformed request");
 		return;
 	case OE_THROTTLED:
-		five_keys(c, 429, "too_many_requests", "Too many failed login "
+		five_keys(c, 429, "too_many_requests",
+		    "Too many failed login "
 		    "attempts. Please try again later.");
 		return;
 	case OE_SERVER:
 		response_header(c->res, "Retry-After", "5");
-		five_keys(c, 503, "service_unavailable", "Service unavailable. "
+		five_keys(c, 503, "service_unavailable",
+		    "Service unavailable. "
 		    "Please try again later.");
 		return;
 	case OE_BAD_CREDENTIALS:
@@ -74,8 +77,8 @@ chat_error(struct ctx *c, enum oauth_err e, const char *detail)
 		five_keys(c, 401, "unauthorized", "Wrong password");
 		return;
 	default:
-		five_keys(c, 401, "unauthorized", detail ? detail :
-		    "Invalid or expired token");
+		five_keys(c, 401, "unauthorized",
+		    detail ? detail : "Invalid or expired token");
 		return;
 	}
 }
@@ -135,13 +138,15 @@ chat_access_token(struct ctx *c)
 	if (str_param(c, "grant_type", &grant) == -1 ||
 	    str_param(c, "phone_number", &phone) == -1 ||
 	    str_param(c, "password", &pw) == -1) {
-		chat_error(c, OE_BAD_INPUT, "grant_type, phone_number and "
+		chat_error(c, OE_BAD_INPUT,
+		    "grant_type, phone_number and "
 		    "password must be strings");
 		return;
 	}
 	if (grant == NULL || phone == NULL || pw == NULL || *grant == '\0' ||
 	    *phone == '\0' || *pw == '\0') {
-		chat_error(c, OE_MISSING_PARAM, "grant_type, phone_number and "
+		chat_error(c, OE_MISSING_PARAM,
+		    "grant_type, phone_number and "
 		    "password are required");
 		return;
 	}

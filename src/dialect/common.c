@@ -35,8 +35,8 @@ basic_credentials(struct ctx *c, const char *h, char **id, char **secret)
 	if (n == 0 || n % 4 != 0 || n > 4096)
 		return -1;
 	raw = arena_alloc(c->req->arena, n);
-	if ((got = EVP_DecodeBlock(raw, (const unsigned char *)b64,
-	    (int)n)) < 0)
+	if ((got = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n)) <
+	    0)
 		return -1;
 	if (b64[n - 1] == '=')
 		pad++;
@@ -48,9 +48,10 @@ basic_credentials(struct ctx *c, const char *h, char **id, char **secret)
 	    (colon = memchr(raw, ':', len)) == NULL)
 		return -1;
 	if (request_pct_decode(c->req->arena, (const char *)raw,
-	    (size_t)(colon - (const char *)raw), 1, id, &n) == -1 ||
+		(size_t)(colon - (const char *)raw), 1, id, &n) == -1 ||
 	    request_pct_decode(c->req->arena, colon + 1,
-	    len - (size_t)(colon + 1 - (const char *)raw), 1, secret, &n) == -1)
+		len - (size_t)(colon + 1 - (const char *)raw), 1, secret,
+		&n) == -1)
 		return -1;
 	if (!utf8_valid(*id, strlen(*id)) ||
 	    !utf8_valid(*secret, strlen(*secret)))

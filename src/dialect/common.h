@@ -24,8 +24,8 @@ struct token_params {
  * (*basic tells whether Basic was tried, for WWW-Authenticate);
  * OE_INVALID_REQUEST (both methods at once); OE_SERVER.
  */
-enum oauth_err dialect_client(struct ctx *c, const char *id,
-    const char *secret, int allow_public, struct db_client *cl, int *basic);
+enum oauth_err dialect_client(struct ctx *c, const char *id, const char *secret,
+    int allow_public, struct db_client *cl, int *basic);
 
 /* The token of "Authorization: Bearer <t>" (scheme case-insensitive). */
 const char *dialect_bearer(struct ctx *c);

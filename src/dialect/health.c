@@ -76,12 +76,14 @@ health_error_document(struct ctx *c)
 
 	if (c->arg != NULL)
 		(void)parse_ll(c->arg, 400, 599, &status);
-	e = status == 413 ? OE_TOO_LARGE : status == 404 ? OE_NOT_FOUND :
-	    status < 500 ? OE_BAD_INPUT : OE_SERVER;
+	e = status == 413 ? OE_TOO_LARGE :
+	    status == 404 ? OE_NOT_FOUND :
+	    status < 500  ? OE_BAD_INPUT :
+			    OE_SERVER;
 	for (p = url; p != NULL && *p == '/'; p = strchr(p + 1, '/')) {
 		r = route_lookup(p, &as, &al);
-		if (r != NULL && (r->dialect == DIALECT_NONE ||
-		    !cfg.dialect_on[r->dialect]))
+		if (r != NULL &&
+		    (r->dialect == DIALECT_NONE || !cfg.dialect_on[r->dialect]))
 			r = NULL;
 		if (r != NULL && strstr(r->pattern, "**") != NULL && p != url &&
 		    strncmp(p, "/v1/", 4) != 0)

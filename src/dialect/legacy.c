@@ -90,9 +90,11 @@ legacy_error(struct ctx *c, enum oauth_err e, const char *detail)
 		msg = arena_printf(c->req->arena, "Unknown path components: %s",
 		    detail ? detail : "");
 	else if (e == OE_NO_OBJECT)
-		msg = arena_printf(c->req->arena, "Unsupported get request. "
+		msg = arena_printf(c->req->arena,
+		    "Unsupported get request. "
 		    "Object with ID '%s' does not exist. Please check "
-		    "documentation for more information.", detail ? detail : "");
+		    "documentation for more information.",
+		    detail ? detail : "");
 	if (e == OE_THROTTLED && detail != NULL)
 		response_header(c->res, "Retry-After", "%s", detail);
 	fail(c, e, msg, NULL);
@@ -101,11 +103,12 @@ legacy_error(struct ctx *c, enum oauth_err e, const char *detail)
 static void
 db_fail(struct ctx *c, int write, const char *error)
 {
-	struct ldebug dbg = {NULL, NULL, NULL};
+	struct ldebug dbg = { NULL, NULL, NULL };
 
-	dbg.mysql = arena_printf(c->req->arena, "Could not %s data %s "
-	    "database. Error message: %s", write ? "insert" : "retrieve",
-	    write ? "into" : "from", error);
+	dbg.mysql = arena_printf(c->req->arena,
+	    "Could not %s data %s "
+	    "database. Error message: %s",
+	    write ? "insert" : "retrieve", write ? "into" : "from", error);
 	fail(c, OE_SERVER, NULL, &dbg);
 }
 
@@ -124,7 +127,8 @@ device_info(struct ctx *c)
 
 	if (p != NULL)
 		return utf8_count(p->value, p->len) <= DEVICE_INFO_MAX ?
-		    p->value : NULL;
+		    p->value :
+		    NULL;
 	if (ua == NULL)
 		return "Unknown";
 	s = utf8_sanitize(c->req->arena, ua, strlen(ua), &n);
@@ -136,7 +140,7 @@ void
 legacy_login(struct ctx *c)
 {
 	struct request *req = c->req;
-	struct ldebug dbg = {NULL, NULL, NULL};
+	struct ldebug dbg = { NULL, NULL, NULL };
 	struct login_result lr;
 	struct issue_req ir;
 	struct issued out;

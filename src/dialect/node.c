@@ -158,7 +158,8 @@ registration_open(struct ctx *c)
 			return 0;
 		response_header(c->res, "WWW-Authenticate",
 		    "Bearer realm=\"oauth\"");
-		failed(c, 401, "registration requires an administrator's "
+		failed(c, 401,
+		    "registration requires an administrator's "
 		    "bearer token");
 		return -1;
 	case REGISTRATION_OFF:
@@ -184,13 +185,15 @@ node_register_client(struct ctx *c)
 	    str_param(c, "redirect_uri", &uri, 0) == -1 ||
 	    str_param(c, "grants", &grants, 1) == -1 ||
 	    str_param(c, "scope", &scope, 1) == -1) {
-		failed(c, 400, "client_id, client_secret, redirect_uri and "
+		failed(c, 400,
+		    "client_id, client_secret, redirect_uri and "
 		    "scope must be strings; grants a string or an array");
 		return;
 	}
 	if (id == NULL || secret == NULL || uri == NULL || *id == '\0' ||
 	    *secret == '\0' || *uri == '\0') {
-		failed(c, 400, "client_id, client_secret and redirect_uri are "
+		failed(c, 400,
+		    "client_id, client_secret and redirect_uri are "
 		    "required");
 		return;
 	}
@@ -213,8 +216,8 @@ node_register_client(struct ctx *c)
 	}
 	snprintf(cl.redirect_uris, sizeof(cl.redirect_uris), "%s", uri);
 	/* SPEC 12b: default authorization_code refresh_token. */
-	grants = dialect_scope_spaces(c, grants && *grants ? grants :
-	    "authorization_code refresh_token");
+	grants = dialect_scope_spaces(c,
+	    grants && *grants ? grants : "authorization_code refresh_token");
 	for (p = grants; *p != '\0';) {
 		while (*p == ' ')
 			p++;
@@ -223,7 +226,8 @@ node_register_client(struct ctx *c)
 			break;
 		if (grant_parse(p, n) == -1 ||
 		    grant_parse(p, n) == GRANT_IMPLICIT) {
-			failed(c, 400, "grants may hold authorization_code, "
+			failed(c, 400,
+			    "grants may hold authorization_code, "
 			    "refresh_token, client_credentials, password");
 			return;
 		}
@@ -260,8 +264,8 @@ node_register_client(struct ctx *c)
 void
 node_register_user(struct ctx *c)
 {
-	static const char *const names[] = {"firstname", "lastname",
-	    "username", "phone", "email", "password"};
+	static const char *const names[] = { "firstname", "lastname",
+		"username", "phone", "email", "password" };
 	const char *v[ARRAY_SIZE(names)], *why;
 	struct db_user u;
 	enum oauth_err e;
@@ -271,8 +275,11 @@ node_register_user(struct ctx *c)
 		return;
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (str_param(c, names[i], &v[i], 0) == -1) {
-			failed(c, 400, arena_printf(c->req->arena, "%s must be "
-			    "a string", names[i]));
+			failed(c, 400,
+			    arena_printf(c->req->arena,
+				"%s must be "
+				"a string",
+				names[i]));
 			return;
 		}
 	}
@@ -281,11 +288,14 @@ node_register_user(struct ctx *c)
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(names) - 1; i++) {
-		static const size_t max[] = {100, 100, 191, 32, 191};
+		static const size_t max[] = { 100, 100, 191, 32, 191 };
 
 		if (v[i] != NULL && too_long(v[i], max[i])) {
-			failed(c, 400, arena_printf(c->req->arena, "%s must be "
-			    "at most %zu characters", names[i], max[i]));
+			failed(c, 400,
+			    arena_printf(c->req->arena,
+				"%s must be "
+				"at most %zu characters",
+				names[i], max[i]));
 			return;
 		}
 	}

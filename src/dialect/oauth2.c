@@ -80,8 +80,10 @@ static void
 client_failed(struct ctx *c, enum oauth_err e, int basic)
 {
 	if (e != OE_INVALID_CLIENT) {
-		oauth2_error(c, e, e == OE_INVALID_REQUEST ? "more than one "
-		    "client authentication method" : NULL);
+		oauth2_error(c, e,
+		    e == OE_INVALID_REQUEST ? "more than one "
+					      "client authentication method" :
+					      NULL);
 		return;
 	}
 	/* RFC 6749 §5.2: 401, with the challenge when Basic was tried. */
@@ -184,7 +186,8 @@ oauth2_token(struct ctx *c)
 	    body_str(c, "code_verifier", &p.code_verifier) == -1 ||
 	    body_str(c, "refresh_token", &p.refresh_token) == -1) {
 		/* RFC 6749 §3.2: parameters MUST NOT be repeated. */
-		oauth2_error(c, OE_INVALID_REQUEST, "a parameter is repeated "
+		oauth2_error(c, OE_INVALID_REQUEST,
+		    "a parameter is repeated "
 		    "or not a string");
 		return;
 	}
@@ -250,7 +253,8 @@ oauth2_introspect(struct ctx *c)
 	if (body_str(c, "token", &token) == -1 ||
 	    body_str(c, "token_type_hint", &hint) == -1 ||
 	    nonempty(token) == NULL) {
-		oauth2_error(c, OE_INVALID_REQUEST, "one token parameter is "
+		oauth2_error(c, OE_INVALID_REQUEST,
+		    "one token parameter is "
 		    "required");
 		return;
 	}
@@ -265,8 +269,8 @@ oauth2_introspect(struct ctx *c)
 		return;
 	}
 	owner.client_id[0] = '\0';
-	if (t.client_ref != 0 && (e = client_by_ref(t.client_ref, &owner)) ==
-	    OE_SERVER) {
+	if (t.client_ref != 0 &&
+	    (e = client_by_ref(t.client_ref, &owner)) == OE_SERVER) {
 		oauth2_error(c, OE_SERVER, NULL);
 		return;
 	}
@@ -287,8 +291,8 @@ oauth2_introspect(struct ctx *c)
 		jsonw_kstr(&w, "client_id", owner.client_id);
 	if (t.user_id != 0)
 		jsonw_kstr(&w, "username", u.username);
-	jsonw_kstr(&w, "token_type", t.kind == TOKEN_ACCESS ? "Bearer" :
-	    "refresh_token");
+	jsonw_kstr(&w, "token_type",
+	    t.kind == TOKEN_ACCESS ? "Bearer" : "refresh_token");
 	jsonw_kint(&w, "exp", t.expires_at);
 	jsonw_kint(&w, "iat", t.created_ms / 1000);
 	if (t.user_id != 0) {
@@ -313,7 +317,8 @@ oauth2_revoke(struct ctx *c)
 	if (body_str(c, "token", &token) == -1 ||
 	    body_str(c, "token_type_hint", &hint) == -1 ||
 	    nonempty(token) == NULL) {
-		oauth2_error(c, OE_INVALID_REQUEST, "one token parameter is "
+		oauth2_error(c, OE_INVALID_REQUEST,
+		    "one token parameter is "
 		    "required");
 		return;
 	}
@@ -325,7 +330,8 @@ oauth2_revoke(struct ctx *c)
 		e = OE_OK; /* §2.2: an unknown token is not an error */
 	/* Never a false 200: a revocation not recorded is a 503. */
 	if (e == OE_SERVER) {
-		oauth2_error(c, OE_SERVER, "the revocation could not be "
+		oauth2_error(c, OE_SERVER,
+		    "the revocation could not be "
 		    "recorded");
 		return;
 	}
@@ -344,7 +350,8 @@ bearer_failed(struct ctx *c, int status, const char *error, const char *desc)
 		response_header(c->res, "WWW-Authenticate",
 		    "Bearer realm=\"oauth\"");
 	else
-		response_header(c->res, "WWW-Authenticate", "Bearer "
+		response_header(c->res, "WWW-Authenticate",
+		    "Bearer "
 		    "realm=\"oauth\", error=\"%s\", error_description=\"%s\"",
 		    error, desc);
 	response_no_store(c->res);
@@ -370,19 +377,22 @@ oauth2_userinfo(struct ctx *c)
 	/* §2.2: the form body, only form-encoded. */
 	if (c->req->body_kind == BODY_FORM &&
 	    body_str(c, "access_token", &form) == -1) {
-		bearer_failed(c, 400, "invalid_request", "access_token "
+		bearer_failed(c, 400, "invalid_request",
+		    "access_token "
 		    "repeated");
 		return;
 	}
 	if (request_value(c->req, "access_token") != NULL && form == NULL) {
 		/* §2.3's URI query parameter is not supported: say so. */
-		bearer_failed(c, 400, "invalid_request", "send the token in "
+		bearer_failed(c, 400, "invalid_request",
+		    "send the token in "
 		    "the Authorization header or a form body");
 		return;
 	}
 	if (header != NULL && form != NULL) {
 		/* §2: a client MUST NOT use more than one method. */
-		bearer_failed(c, 400, "invalid_request", "more than one "
+		bearer_failed(c, 400, "invalid_request",
+		    "more than one "
 		    "token");
 		return;
 	}
@@ -396,12 +406,14 @@ oauth2_userinfo(struct ctx *c)
 		return;
 	}
 	if (e != OE_OK) {
-		bearer_failed(c, 401, "invalid_token", "the access token is "
+		bearer_failed(c, 401, "invalid_token",
+		    "the access token is "
 		    "invalid, expired or revoked");
 		return;
 	}
 	if (t.user_id == 0) {
-		bearer_failed(c, 403, "insufficient_scope", "the token "
+		bearer_failed(c, 403, "insufficient_scope",
+		    "the token "
 		    "belongs to no user");
 		return;
 	}
@@ -409,7 +421,8 @@ oauth2_userinfo(struct ctx *c)
 		if (e == OE_SERVER)
 			oauth2_error(c, OE_SERVER, NULL);
 		else
-			bearer_failed(c, 401, "invalid_token", "the user no "
+			bearer_failed(c, 401, "invalid_token",
+			    "the user no "
 			    "longer exists");
 		return;
 	}

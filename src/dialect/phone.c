@@ -56,7 +56,8 @@ phone_access_token(struct ctx *c)
 	    param(c, "password", &p.password) == -1 ||
 	    param(c, "refresh_token", &p.refresh_token) == -1 ||
 	    param(c, "code_verifier", &p.code_verifier) == -1) {
-		oauth2_error(c, OE_INVALID_REQUEST, "a parameter is repeated "
+		oauth2_error(c, OE_INVALID_REQUEST,
+		    "a parameter is repeated "
 		    "or not a string");
 		return;
 	}
@@ -108,7 +109,8 @@ phone_token_details(struct ctx *c)
 	if (token == NULL) {
 		response_header(c->res, "WWW-Authenticate",
 		    "Bearer realm=\"oauth\"");
-		oauth2_error(c, OE_INVALID_REQUEST, "an access token is "
+		oauth2_error(c, OE_INVALID_REQUEST,
+		    "an access token is "
 		    "required");
 		c->res->status = 401;
 		return;
@@ -121,7 +123,8 @@ phone_token_details(struct ctx *c)
 	if (e != OE_OK) {
 		response_header(c->res, "WWW-Authenticate",
 		    "Bearer realm=\"oauth\", error=\"invalid_token\"");
-		oauth2_error(c, OE_INVALID_TOKEN, "the access token is "
+		oauth2_error(c, OE_INVALID_TOKEN,
+		    "the access token is "
 		    "invalid, expired or revoked");
 		return;
 	}

@@ -42,7 +42,8 @@ fake_read(void *ctx, char *buf, size_t n)
 		n = f->chunk;
 	if (f->endless) {
 		for (i = 0; i < n; i++)
-			buf[i] = i + f->pos < f->len ? f->body[f->pos + i] : 'x';
+			buf[i] =
+			    i + f->pos < f->len ? f->body[f->pos + i] : 'x';
 		f->pos += n;
 		return (long)n;
 	}
@@ -140,8 +141,8 @@ test_urlencoded_basic(void)
 	struct arena *a = arena_new();
 	struct param *l = NULL;
 
-	CHECK(parse_form(a, "a=1&b=hello+world&c=%41%62%e2%82%ac&d=&e", &l) ==
-	    0);
+	CHECK(
+	    parse_form(a, "a=1&b=hello+world&c=%41%62%e2%82%ac&d=&e", &l) == 0);
 	CHECK(list_len(l) == 5);
 	CHECK_STREQ(nth(l, 0)->name, "a");
 	CHECK_STREQ(nth(l, 0)->value, "1");
@@ -203,16 +204,21 @@ static void
 test_urlencoded_bad(void)
 {
 	static const char *const bad[] = {
-		"a=%G1", "a=%", "a=%4", "a=1&b=%zz", "%=1", "a%2=1",
-		"a=%00",          /* NUL in a value */
-		"a%00b=1",        /* NUL in a name */
-		"=%00",           /* even in a skipped piece */
-		"a=%FF",          /* invalid UTF-8 */
-		"a=%C0%80",       /* overlong NUL */
-		"a=%ED%A0%80",    /* surrogate */
-		"a=%E2%82",       /* truncated */
+		"a=%G1",
+		"a=%",
+		"a=%4",
+		"a=1&b=%zz",
+		"%=1",
+		"a%2=1",
+		"a=%00",       /* NUL in a value */
+		"a%00b=1",     /* NUL in a name */
+		"=%00",        /* even in a skipped piece */
+		"a=%FF",       /* invalid UTF-8 */
+		"a=%C0%80",    /* overlong NUL */
+		"a=%ED%A0%80", /* surrogate */
+		"a=%E2%82",    /* truncated */
 		"%FF=1",
-		"a=\xff",         /* raw, not escaped */
+		"a=\xff", /* raw, not escaped */
 		"ok=1&a=%e2%82%ac%80",
 	};
 	struct arena *a = arena_new();
@@ -286,8 +292,7 @@ test_urlencoded_cap(void)
 #define CT_MP "multipart/form-data; boundary=XyZ"
 
 static int
-parse_mp(struct arena *a, const char *ct, const char *body,
-    struct param **list)
+parse_mp(struct arena *a, const char *ct, const char *body, struct param **list)
 {
 	return request_parse_multipart(a, body, strlen(body), ct, list);
 }
@@ -325,25 +330,27 @@ test_multipart_boundary(void)
 {
 	struct arena *a = arena_new();
 	struct param *l = NULL;
-	const char *body =
-	    "--a'b(c)+_,-./:=? d\r\n"
-	    "Content-Disposition: form-data; name=x\r\n\r\n"
-	    "1\r\n--a'b(c)+_,-./:=? d--";
+	const char *body = "--a'b(c)+_,-./:=? d\r\n"
+			   "Content-Disposition: form-data; name=x\r\n\r\n"
+			   "1\r\n--a'b(c)+_,-./:=? d--";
 
 	/* Quoted, with every bchar; parameter names ignore case. */
-	CHECK(parse_mp(a,
-	    "Multipart/Form-Data ; charset=utf-8; BOUNDARY=\"a'b(c)+_,-./:=? d\"",
-	    body, &l) == 0);
+	CHECK(
+	    parse_mp(a,
+		"Multipart/Form-Data ; charset=utf-8; BOUNDARY=\"a'b(c)+_,-./:=? d\"",
+		body, &l) == 0);
 	CHECK(list_len(l) == 1 && strcmp(l->value, "1") == 0);
 
 	/* What curl and browsers send. */
 	l = NULL;
-	CHECK(parse_mp(a,
-	    "multipart/form-data; boundary=------------------------d74496d66958873e",
-	    "--------------------------d74496d66958873e\r\n"
-	    "Content-Disposition: form-data; name=\"a\"\r\n\r\n"
-	    "b\r\n"
-	    "--------------------------d74496d66958873e--\r\n", &l) == 0);
+	CHECK(
+	    parse_mp(a,
+		"multipart/form-data; boundary=------------------------d74496d66958873e",
+		"--------------------------d74496d66958873e\r\n"
+		"Content-Disposition: form-data; name=\"a\"\r\n\r\n"
+		"b\r\n"
+		"--------------------------d74496d66958873e--\r\n",
+		&l) == 0);
 	CHECK(list_len(l) == 1);
 
 	/* No boundary, an empty one, one too long, two of them, bad chars. */
@@ -353,29 +360,33 @@ test_multipart_boundary(void)
 	CHECK(parse_mp(a, "multipart/form-data; boundary=\"\"", "----", &l) ==
 	    -1);
 	CHECK(parse_mp(a, "multipart/form-data; boundary=\"x \"", "--x --",
-	    &l) == -1);
-	CHECK(parse_mp(a, "multipart/form-data; boundary="
-	    "12345678901234567890123456789012345678901234567890"
-	    "123456789012345678901", "--x--", &l) == -1);
+		  &l) == -1);
+	CHECK(parse_mp(a,
+		  "multipart/form-data; boundary="
+		  "12345678901234567890123456789012345678901234567890"
+		  "123456789012345678901",
+		  "--x--", &l) == -1);
 	CHECK(parse_mp(a, "multipart/form-data; boundary=XyZ; boundary=Q",
-	    "--XyZ--", &l) == -1);
+		  "--XyZ--", &l) == -1);
 	CHECK(parse_mp(a, "multipart/form-data; boundary=\"a*b\"", "--a*b--",
-	    &l) == -1);
+		  &l) == -1);
 	CHECK(parse_mp(a, "multipart/form-data; boundary=\"XyZ", "--XyZ--",
-	    &l) == -1);
+		  &l) == -1);
 	/* Only multipart/form-data. */
-	CHECK(parse_mp(a, "multipart/mixed; boundary=XyZ", "--XyZ--", &l) ==
-	    -1);
+	CHECK(
+	    parse_mp(a, "multipart/mixed; boundary=XyZ", "--XyZ--", &l) == -1);
 	/* A quoted parameter hiding "boundary=" is not the boundary. */
 	CHECK(parse_mp(a, "multipart/form-data; x=\"; boundary=XyZ\"",
-	    "--XyZ--", &l) == -1);
+		  "--XyZ--", &l) == -1);
 	CHECK(l == NULL);
 	/* 70 characters is the most. */
-	CHECK(parse_mp(a, "multipart/form-data; boundary="
-	    "12345678901234567890123456789012345678901234567890"
-	    "12345678901234567890",
-	    "--12345678901234567890123456789012345678901234567890"
-	    "12345678901234567890--", &l) == 0);
+	CHECK(parse_mp(a,
+		  "multipart/form-data; boundary="
+		  "12345678901234567890123456789012345678901234567890"
+		  "12345678901234567890",
+		  "--12345678901234567890123456789012345678901234567890"
+		  "12345678901234567890--",
+		  &l) == 0);
 	arena_free(a);
 }
 
@@ -387,42 +398,49 @@ test_multipart_framing(void)
 
 	/* CRLF inside a value is kept; the CRLF before "--" is not. */
 	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
-	    "line1\r\nline2\r\n\r\n--XyZ--", &l) == 0);
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
+		  "line1\r\nline2\r\n\r\n--XyZ--",
+		  &l) == 0);
 	CHECK_STREQ(l->value, "line1\r\nline2\r\n");
 	/* The boundary not after CRLF is content. */
 	l = NULL;
 	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
-	    "a--XyZ b\n--XyZ--\r\n--XyZ--", &l) == 0);
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
+		  "a--XyZ b\n--XyZ--\r\n--XyZ--",
+		  &l) == 0);
 	CHECK_STREQ(l->value, "a--XyZ b\n--XyZ--");
 	/* Empty value; preamble, transport padding and epilogue. */
 	l = NULL;
 	CHECK(parse_mp(a, CT_MP,
-	    "preamble\r\n--XyZ \t\r\nContent-Disposition: form-data; "
-	    "name=\"e\"\r\n\r\n\r\n--XyZ--\r\nepilogue --XyZ junk", &l) == 0);
+		  "preamble\r\n--XyZ \t\r\nContent-Disposition: form-data; "
+		  "name=\"e\"\r\n\r\n\r\n--XyZ--\r\nepilogue --XyZ junk",
+		  &l) == 0);
 	CHECK(list_len(l) == 1 && strcmp(l->value, "") == 0);
 	/* Bare LF line ends are not multipart. */
 	l = NULL;
-	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\nContent-Disposition: form-data; name=\"t\"\n\nv\n--XyZ--",
-	    &l) == -1);
+	CHECK(
+	    parse_mp(a, CT_MP,
+		"--XyZ\nContent-Disposition: form-data; name=\"t\"\n\nv\n--XyZ--",
+		&l) == -1);
 	/* Missing final delimiter, or a body cut short. */
+	CHECK(
+	    parse_mp(a, CT_MP,
+		"--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nv",
+		&l) == -1);
 	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nv",
-	    &l) == -1);
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
+		  "v\r\n--XyZ",
+		  &l) == -1);
 	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
-	    "v\r\n--XyZ", &l) == -1);
-	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n", &l) ==
-	    -1);
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n",
+		  &l) == -1);
 	CHECK(parse_mp(a, CT_MP, "", &l) == -1);
 	CHECK(parse_mp(a, CT_MP, "no delimiter at all", &l) == -1);
 	/* A delimiter followed by something else than CRLF or "--". */
 	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
-	    "v\r\n--XyZextra\r\n--XyZ--", &l) == -1);
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n"
+		  "v\r\n--XyZextra\r\n--XyZ--",
+		  &l) == -1);
 	CHECK(parse_mp(a, CT_MP, "--XyZ-", &l) == -1);
 	CHECK(l == NULL);
 	/* No parts at all is an empty form. */
@@ -447,21 +465,23 @@ test_multipart_parts(void)
 	struct param *l = NULL;
 
 	/* File parts are skipped, binary content and all. */
-	CHECK(request_parse_multipart(a, files, sizeof(files) - 1, CT_MP,
-	    &l) == 0);
+	CHECK(request_parse_multipart(a, files, sizeof(files) - 1, CT_MP, &l) ==
+	    0);
 	CHECK(list_len(l) == 1);
 	CHECK_STREQ(l->name, "k");
 	CHECK_STREQ(l->value, "v");
 
 	/* Names: UTF-8, escaped quotes, unquoted tokens; empty is skipped. */
 	l = NULL;
-	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"n\xc3\xa4me\"\r\n"
-	    "\r\n1\r\n"
-	    "--XyZ\r\nContent-Disposition: form-data;name=\"a\\\"b\"\r\n\r\n2\r\n"
-	    "--XyZ\r\nContent-Disposition:form-data; name=tok\r\n\r\n3\r\n"
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"\"\r\n\r\n4\r\n"
-	    "--XyZ--", &l) == 0);
+	CHECK(
+	    parse_mp(a, CT_MP,
+		"--XyZ\r\nContent-Disposition: form-data; name=\"n\xc3\xa4me\"\r\n"
+		"\r\n1\r\n"
+		"--XyZ\r\nContent-Disposition: form-data;name=\"a\\\"b\"\r\n\r\n2\r\n"
+		"--XyZ\r\nContent-Disposition:form-data; name=tok\r\n\r\n3\r\n"
+		"--XyZ\r\nContent-Disposition: form-data; name=\"\"\r\n\r\n4\r\n"
+		"--XyZ--",
+		&l) == 0);
 	CHECK(list_len(l) == 3);
 	CHECK_STREQ(nth(l, 0)->name, "n\xc3\xa4me");
 	CHECK_STREQ(nth(l, 1)->name, "a\"b");
@@ -469,8 +489,9 @@ test_multipart_parts(void)
 	/* Multipart values are raw: no percent-decoding, '+' stays. */
 	l = NULL;
 	CHECK(parse_mp(a, CT_MP,
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\n"
-	    "a+b%20c\r\n--XyZ--", &l) == 0);
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\n"
+		  "a+b%20c\r\n--XyZ--",
+		  &l) == 0);
 	CHECK_STREQ(l->value, "a+b%20c");
 	arena_free(a);
 }
@@ -479,41 +500,41 @@ static void
 test_multipart_bad_parts(void)
 {
 	static const char *const bad[] = {
-	    /* no Content-Disposition */
-	    "--XyZ\r\nContent-Type: text/plain\r\n\r\nv\r\n--XyZ--",
-	    /* no headers at all */
-	    "--XyZ\r\n\r\nv\r\n--XyZ--",
-	    /* no name */
-	    "--XyZ\r\nContent-Disposition: form-data\r\n\r\nv\r\n--XyZ--",
-	    "--XyZ\r\nContent-Disposition: form-data; filename=\"f\"\r\n\r\n"
-	    "v\r\n--XyZ--",
-	    /* not form-data */
-	    "--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n"
-	    "--XyZ--",
-	    /* two names, two dispositions */
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"; name=\"b\"\r\n"
-	    "\r\nv\r\n--XyZ--",
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n"
-	    "Content-Disposition: form-data; name=\"b\"\r\n\r\nv\r\n--XyZ--",
-	    /* unterminated quote, bad parameter syntax */
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n"
-	    "--XyZ--",
-	    "--XyZ\r\nContent-Disposition: form-data; name\r\n\r\nv\r\n--XyZ--",
-	    "--XyZ\r\nContent-Disposition: form-data name=\"a\"\r\n\r\nv\r\n"
-	    "--XyZ--",
-	    /* folded header, header without colon */
-	    "--XyZ\r\nContent-Disposition: form-data;\r\n name=\"a\"\r\n\r\nv\r\n"
-	    "--XyZ--",
-	    "--XyZ\r\nContent-Disposition form-data; name=\"a\"\r\n\r\nv\r\n"
-	    "--XyZ--",
-	    /* invalid UTF-8 in the value or the name */
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n"
-	    "--XyZ--",
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"\xc0\x80\"\r\n\r\n"
-	    "v\r\n--XyZ--",
-	    /* checked even when the name is empty */
-	    "--XyZ\r\nContent-Disposition: form-data; name=\"\"\r\n\r\n\xff\r\n"
-	    "--XyZ--",
+		/* no Content-Disposition */
+		"--XyZ\r\nContent-Type: text/plain\r\n\r\nv\r\n--XyZ--",
+		/* no headers at all */
+		"--XyZ\r\n\r\nv\r\n--XyZ--",
+		/* no name */
+		"--XyZ\r\nContent-Disposition: form-data\r\n\r\nv\r\n--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data; filename=\"f\"\r\n\r\n"
+		"v\r\n--XyZ--",
+		/* not form-data */
+		"--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n"
+		"--XyZ--",
+		/* two names, two dispositions */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\"; name=\"b\"\r\n"
+		"\r\nv\r\n--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n"
+		"Content-Disposition: form-data; name=\"b\"\r\n\r\nv\r\n--XyZ--",
+		/* unterminated quote, bad parameter syntax */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n"
+		"--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data; name\r\n\r\nv\r\n--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data name=\"a\"\r\n\r\nv\r\n"
+		"--XyZ--",
+		/* folded header, header without colon */
+		"--XyZ\r\nContent-Disposition: form-data;\r\n name=\"a\"\r\n\r\nv\r\n"
+		"--XyZ--",
+		"--XyZ\r\nContent-Disposition form-data; name=\"a\"\r\n\r\nv\r\n"
+		"--XyZ--",
+		/* invalid UTF-8 in the value or the name */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n"
+		"--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data; name=\"\xc0\x80\"\r\n\r\n"
+		"v\r\n--XyZ--",
+		/* checked even when the name is empty */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"\"\r\n\r\n\xff\r\n"
+		"--XyZ--",
 	};
 	static const char nul[] =
 	    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
@@ -531,8 +552,8 @@ test_multipart_bad_parts(void)
 	}
 	/* A NUL in a value. */
 	l = NULL;
-	CHECK(request_parse_multipart(a, nul, sizeof(nul) - 1, CT_MP, &l) ==
-	    -1);
+	CHECK(
+	    request_parse_multipart(a, nul, sizeof(nul) - 1, CT_MP, &l) == -1);
 	CHECK(l == NULL);
 	arena_free(a);
 }
@@ -578,13 +599,15 @@ test_json_types(void)
 	struct param *l = NULL;
 	const struct param *p;
 
-	CHECK(parse_json(a,
-	    " {\"s\": \"x\\/y \\u00e9\\ud83d\\ude00\", \"i\": 5, \"neg\": -3,"
-	    " \"d\": 2.50, \"e\": 1e5, \"big\": 18446744073709551615,"
-	    " \"t\": true, \"f\": false, \"n\": null,"
-	    " \"arr\": [\"openid\", \"profile\"], \"empty\": [],"
-	    " \"mixed\": [1, \"a\"], \"obj\": {\"k\": \"v/w\", \"z\": [null]}"
-	    "}\r\n\t ", &l) == 0);
+	CHECK(
+	    parse_json(a,
+		" {\"s\": \"x\\/y \\u00e9\\ud83d\\ude00\", \"i\": 5, \"neg\": -3,"
+		" \"d\": 2.50, \"e\": 1e5, \"big\": 18446744073709551615,"
+		" \"t\": true, \"f\": false, \"n\": null,"
+		" \"arr\": [\"openid\", \"profile\"], \"empty\": [],"
+		" \"mixed\": [1, \"a\"], \"obj\": {\"k\": \"v/w\", \"z\": [null]}"
+		"}\r\n\t ",
+		&l) == 0);
 	CHECK(list_len(l) == 13);
 	/* In order of appearance. */
 	p = nth(l, 0);
@@ -631,28 +654,54 @@ static void
 test_json_bad(void)
 {
 	static const char *const bad[] = {
-		"", "   ", "[1]", "\"x\"", "1", "true", "null",
-		"{\"a\":1} x", "{\"a\":1}{}", "{\"a\":1}\"", "{\"a\":1",
-		"{\"a\":\"x\\u0000y\"}",     /* NUL in a value */
-		"{\"a\\u0000b\":1}",         /* ... in a key json-c would cut */
-		"{\"a\":[\"\\u0000\"]}",     /* ... nested */
-		"{\"a\":1,\"a\":2}",         /* duplicate key json-c collapses */
-		"{'a':1}", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":-Infinity}",
-		"{\"a\":1.}", "{\"a\":.5}", "{\"a\":01}", "{\"a\":-}", "{\"a\":+1}",
-		"{\"a\":1e}", "{\"a\":0x10}", "{\"a\":1,}", "{\"a\":[1,]}",
-		"/*c*/{\"a\":1}", "{\"a\":1}//c", "{\"a\":tru}", "{\"a\":truex}",
-		"{\"a\":\"\x01\"}",           /* raw control character */
-		"{\"a\":\"\xff\"}",           /* invalid UTF-8 */
-		"{\"a\":\"\xed\xa0\x80\"}",   /* raw surrogate */
-		"{\"a\":\"\\ud800\"}",        /* lone high surrogate */
-		"{\"a\":\"\\udc00\"}",        /* lone low surrogate */
+		"",
+		"   ",
+		"[1]",
+		"\"x\"",
+		"1",
+		"true",
+		"null",
+		"{\"a\":1} x",
+		"{\"a\":1}{}",
+		"{\"a\":1}\"",
+		"{\"a\":1",
+		"{\"a\":\"x\\u0000y\"}", /* NUL in a value */
+		"{\"a\\u0000b\":1}",     /* ... in a key json-c would cut */
+		"{\"a\":[\"\\u0000\"]}", /* ... nested */
+		"{\"a\":1,\"a\":2}",     /* duplicate key json-c collapses */
+		"{'a':1}",
+		"{\"a\":NaN}",
+		"{\"a\":Infinity}",
+		"{\"a\":-Infinity}",
+		"{\"a\":1.}",
+		"{\"a\":.5}",
+		"{\"a\":01}",
+		"{\"a\":-}",
+		"{\"a\":+1}",
+		"{\"a\":1e}",
+		"{\"a\":0x10}",
+		"{\"a\":1,}",
+		"{\"a\":[1,]}",
+		"/*c*/{\"a\":1}",
+		"{\"a\":1}//c",
+		"{\"a\":tru}",
+		"{\"a\":truex}",
+		"{\"a\":\"\x01\"}",         /* raw control character */
+		"{\"a\":\"\xff\"}",         /* invalid UTF-8 */
+		"{\"a\":\"\xed\xa0\x80\"}", /* raw surrogate */
+		"{\"a\":\"\\ud800\"}",      /* lone high surrogate */
+		"{\"a\":\"\\udc00\"}",      /* lone low surrogate */
 		"{\"a\":\"\\ud800\\u0041\"}",
-		"{\"a\":\"\\x41\"}", "{\"a\":\"\\u12\"}",
-		"{\"a\":18446744073709551616}",  /* json-c would clamp */
+		"{\"a\":\"\\x41\"}",
+		"{\"a\":\"\\u12\"}",
+		"{\"a\":18446744073709551616}", /* json-c would clamp */
 		"{\"a\":-9223372036854775809}",
 		"{\"a\":99999999999999999999999}",
-		"\xef\xbb\xbf{}",                /* byte order mark */
-		"{\"a\" 1}", "{1:2}", "{\"a\":1 \"b\":2}", "{\"a\"::1}",
+		"\xef\xbb\xbf{}", /* byte order mark */
+		"{\"a\" 1}",
+		"{1:2}",
+		"{\"a\":1 \"b\":2}",
+		"{\"a\"::1}",
 	};
 	struct arena *a = arena_new();
 	struct param *l;
@@ -672,7 +721,7 @@ test_json_bad(void)
 	CHECK(l == NULL);
 	/* The limits are still accepted. */
 	CHECK(parse_json(a, "{\"a\":-9223372036854775808,\"b\":0,\"c\":-0}",
-	    &l) == 0);
+		  &l) == 0);
 	CHECK_STREQ(l->value, "-9223372036854775808");
 	arena_free(a);
 }
@@ -722,9 +771,11 @@ test_json_errors(void)
 	/* The internal parser tells syntax from encoding. */
 	CHECK(jsonbody_parse(a, "[1]", 3, &l) == INPUT_JSON);
 	CHECK(jsonbody_parse(a, "{\"a\":1", 6, &l) == INPUT_JSON);
-	CHECK(jsonbody_parse(a, "{\"a\":\"\\u0000\"}", 14, &l) == INPUT_ENCODING);
+	CHECK(
+	    jsonbody_parse(a, "{\"a\":\"\\u0000\"}", 14, &l) == INPUT_ENCODING);
 	CHECK(jsonbody_parse(a, "{\"a\":\"\xff\"}", 9, &l) == INPUT_ENCODING);
-	CHECK(jsonbody_parse(a, "{\"a\":\"\\ud800\"}", 14, &l) == INPUT_ENCODING);
+	CHECK(
+	    jsonbody_parse(a, "{\"a\":\"\\ud800\"}", 14, &l) == INPUT_ENCODING);
 	CHECK(jsonbody_parse(a, "{\"a\":1}", 7, &l) == INPUT_OK);
 	CHECK(l != NULL && l->next == NULL);
 	arena_free(a);
@@ -738,23 +789,36 @@ static void
 test_init(void)
 {
 	static const char *const env[] = {
-		"REQUEST_METHOD", "POST",
-		"PATH_INFO", "/v1/oauth/",
-		"SCRIPT_NAME", "/api",
-		"QUERY_STRING", "a=1&b=x+y",
-		"CONTENT_TYPE", "application/x-www-form-urlencoded",
-		"CONTENT_LENGTH", "0",
-		"REMOTE_ADDR", "192.0.2.1",
-		"HTTP_USER_AGENT", "curl/7.88",
-		"HTTP_AUTHORIZATION", "Bearer t",
-		"HTTP_COOKIE", "s=1",
-		"HTTP_HOST", "example.org",
-		"HTTPS", "on",
-		"HTTP_X_FORWARDED_FOR", "198.51.100.7",
+		"REQUEST_METHOD",
+		"POST",
+		"PATH_INFO",
+		"/v1/oauth/",
+		"SCRIPT_NAME",
+		"/api",
+		"QUERY_STRING",
+		"a=1&b=x+y",
+		"CONTENT_TYPE",
+		"application/x-www-form-urlencoded",
+		"CONTENT_LENGTH",
+		"0",
+		"REMOTE_ADDR",
+		"192.0.2.1",
+		"HTTP_USER_AGENT",
+		"curl/7.88",
+		"HTTP_AUTHORIZATION",
+		"Bearer t",
+		"HTTP_COOKIE",
+		"s=1",
+		"HTTP_HOST",
+		"example.org",
+		"HTTPS",
+		"on",
+		"HTTP_X_FORWARDED_FOR",
+		"198.51.100.7",
 		NULL,
 	};
 	struct arena *a = arena_new();
-	struct fake f = {env, NULL, 0, 0, 0, 0, 0};
+	struct fake f = { env, NULL, 0, 0, 0, 0, 0 };
 	struct request req;
 	struct io io;
 	size_t i;
@@ -794,17 +858,26 @@ test_init(void)
 static void
 test_init_defaults(void)
 {
-	static const char *const none[] = {NULL};
+	static const char *const none[] = { NULL };
 	static const char *const odd[] = {
-		"REQUEST_METHOD", "get", "PATH_INFO", "", "HTTPS", "off",
-		"QUERY_STRING", "a=%zz&b=1", "CONTENT_LENGTH", "", NULL,
+		"REQUEST_METHOD",
+		"get",
+		"PATH_INFO",
+		"",
+		"HTTPS",
+		"off",
+		"QUERY_STRING",
+		"a=%zz&b=1",
+		"CONTENT_LENGTH",
+		"",
+		NULL,
 	};
-	static const char *const methods[] = {"GET", "HEAD", "PUT", ""};
+	static const char *const methods[] = { "GET", "HEAD", "PUT", "" };
 	struct arena *a = arena_new();
-	struct fake f = {none, NULL, 0, 0, 0, 0, 0};
+	struct fake f = { none, NULL, 0, 0, 0, 0, 0 };
 	struct request req, req2;
 	struct io io;
-	const char *env[3] = {"REQUEST_METHOD", NULL, NULL};
+	const char *env[3] = { "REQUEST_METHOD", NULL, NULL };
 	size_t i;
 
 	fake_request(&req, a, &io, &f);
@@ -837,8 +910,10 @@ test_init_defaults(void)
 	for (i = 0; i < ARRAY_SIZE(methods); i++) {
 		env[1] = methods[i];
 		fake_request(&req, a, &io, &f);
-		CHECK(req.method == (i == 0 ? METHOD_GET : i == 1 ? METHOD_HEAD :
-		    METHOD_OTHER));
+		CHECK(req.method ==
+		    (i == 0        ? METHOD_GET :
+			    i == 1 ? METHOD_HEAD :
+				     METHOD_OTHER));
 	}
 	arena_free(a);
 }
@@ -925,8 +1000,8 @@ test_body_kinds(void)
 	CHECK_STREQ(request_value(&req, "a"), "12");
 	CHECK(request_param(&req, "a")->jtype == PJ_NUMBER);
 
-	req = post(a, &io, &f, NULL, "application/vnd.api+json",
-	    "{\"a\":12}", 0, CL_AUTO);
+	req = post(a, &io, &f, NULL, "application/vnd.api+json", "{\"a\":12}",
+	    0, CL_AUTO);
 	CHECK(request_read_body(&req, 100) == 0);
 	CHECK(req.body_kind == BODY_JSON);
 	CHECK_STREQ(request_value(&req, "a"), "12");
@@ -978,8 +1053,8 @@ test_body_parse_errors(void)
 	CHECK_STREQ(request_value(&req, "q"), "1");
 	CHECK(request_value(&req, "a") == NULL);
 
-	req = post(a, &io, &f, NULL, "application/json", "[1,2,3,4]", 0,
-	    CL_AUTO);
+	req =
+	    post(a, &io, &f, NULL, "application/json", "[1,2,3,4]", 0, CL_AUTO);
 	CHECK(request_read_body(&req, 100) == -1);
 	CHECK(req.body_err == INPUT_JSON && req.body_params == NULL);
 	CHECK(req.body_kind == BODY_JSON);
@@ -1093,8 +1168,8 @@ test_body_limits(void)
 static void
 test_body_bad_length(void)
 {
-	static const char *const bad[] = {"-1", "12x", "+5", " 5", "0x10",
-	    "99999999999999999999999", "1 2"};
+	static const char *const bad[] = { "-1", "12x", "+5", " 5", "0x10",
+		"99999999999999999999999", "1 2" };
 	struct arena *a = arena_new();
 	struct request req;
 	struct fake f;
@@ -1191,9 +1266,11 @@ test_arena_reuse(void)
 
 	/* A warm FastCGI process: many requests over one arena. */
 	for (i = 0; i < 1000; i++) {
-		req = post(a, &io, &f, "a=1", "multipart/form-data; boundary=XyZ",
+		req = post(a, &io, &f, "a=1",
+		    "multipart/form-data; boundary=XyZ",
 		    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
-		    "b\r\n--XyZ--", 0, CL_AUTO);
+		    "b\r\n--XyZ--",
+		    0, CL_AUTO);
 		CHECK(request_read_body(&req, 100) == 0);
 		CHECK_STREQ(request_value(&req, "a"), "b");
 		arena_reset(a);

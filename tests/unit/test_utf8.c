@@ -10,7 +10,10 @@ struct sample {
 	const char *why;
 };
 
-#define S(lit, valid, why) {lit, sizeof(lit) - 1, valid, why}
+#define S(lit, valid, why)                                                     \
+	{                                                                      \
+		lit, sizeof(lit) - 1, valid, why                               \
+	}
 
 static const struct sample samples[] = {
 	S("", 1, "empty"),
@@ -57,8 +60,10 @@ test_valid_table(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(samples); i++) {
-		if (utf8_valid(samples[i].s, samples[i].n) != samples[i].valid) {
-			fprintf(stderr, "utf8_valid wrong: %s\n", samples[i].why);
+		if (utf8_valid(samples[i].s, samples[i].n) !=
+		    samples[i].valid) {
+			fprintf(stderr, "utf8_valid wrong: %s\n",
+			    samples[i].why);
 			CHECK(0);
 		}
 	}
@@ -128,7 +133,9 @@ test_prefix(void)
 	}
 	CHECK(utf8_prefix(s, n, utf8_count(s, n)) == n);
 	/* Given invalid input, the cut stops before the first bad byte. */
-	CHECK(utf8_prefix("ab\xff" "cd", 5, 10) == 2);
+	CHECK(utf8_prefix("ab\xff"
+			  "cd",
+		  5, 10) == 2);
 	CHECK(utf8_prefix("ab\xe2\x82", 4, 10) == 2);
 	CHECK(utf8_prefix("\xed\xa0\x80", 3, 1) == 0);
 }
@@ -143,8 +150,13 @@ test_sanitize(void)
 	out = utf8_sanitize(a, "ok \xc3\xa9", 5, &len);
 	CHECK_STREQ(out, "ok \xc3\xa9");
 	CHECK(len == 5);
-	out = utf8_sanitize(a, "a\xff" "b", 3, &len);
-	CHECK_STREQ(out, "a\xef\xbf\xbd" "b");
+	out = utf8_sanitize(a,
+	    "a\xff"
+	    "b",
+	    3, &len);
+	CHECK_STREQ(out,
+	    "a\xef\xbf\xbd"
+	    "b");
 	CHECK(len == 5);
 	/* Each invalid byte of a sequence becomes one U+FFFD. */
 	out = utf8_sanitize(a, "\xed\xa0\x80", 3, &len);

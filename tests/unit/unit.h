@@ -19,38 +19,38 @@
 static int unit_failed_checks;
 static int unit_tests_passed, unit_tests_failed;
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			unit_failed_checks++;                              \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			unit_failed_checks++;                                  \
 			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
-			    __LINE__, #cond);                              \
-		}                                                          \
+			    __LINE__, #cond);                                  \
+		}                                                              \
 	} while (0)
 
-#define CHECK_STREQ(a, b)                                                  \
-	do {                                                               \
-		const char *unit_a_ = (a), *unit_b_ = (b);                 \
-		if (unit_a_ == NULL || unit_b_ == NULL ||                  \
-		    strcmp(unit_a_, unit_b_) != 0) {                       \
-			unit_failed_checks++;                              \
+#define CHECK_STREQ(a, b)                                                      \
+	do {                                                                   \
+		const char *unit_a_ = (a), *unit_b_ = (b);                     \
+		if (unit_a_ == NULL || unit_b_ == NULL ||                      \
+		    strcmp(unit_a_, unit_b_) != 0) {                           \
+			unit_failed_checks++;                                  \
 			fprintf(stderr, "%s:%d: \"%s\" != \"%s\"\n", __FILE__, \
-			    __LINE__, unit_a_ ? unit_a_ : "(null)",        \
-			    unit_b_ ? unit_b_ : "(null)");                 \
-		}                                                          \
+			    __LINE__, unit_a_ ? unit_a_ : "(null)",            \
+			    unit_b_ ? unit_b_ : "(null)");                     \
+		}                                                              \
 	} while (0)
 
-#define RUN(fn)                                                            \
-	do {                                                               \
-		int unit_before_ = unit_failed_checks;                     \
-		fn();                                                      \
-		if (unit_failed_checks == unit_before_) {                  \
-			unit_tests_passed++;                               \
-			printf("ok - %s\n", #fn);                          \
-		} else {                                                   \
-			unit_tests_failed++;                               \
-			printf("not ok - %s\n", #fn);                      \
-		}                                                          \
+#define RUN(fn)                                                                \
+	do {                                                                   \
+		int unit_before_ = unit_failed_checks;                         \
+		fn();                                                          \
+		if (unit_failed_checks == unit_before_) {                      \
+			unit_tests_passed++;                                   \
+			printf("ok - %s\n", #fn);                              \
+		} else {                                                       \
+			unit_tests_failed++;                                   \
+			printf("not ok - %s\n", #fn);                          \
+		}                                                              \
 	} while (0)
 
 /* A macro, so __FILE__ names the test program, not this header. */
