@@ -13,10 +13,14 @@
 #   valgrind     production build under valgrind on TEST_PORT+3:
 #                tests/integration/load_mix.py, then one test
 #                "valgrind clean" over valgrind's logs
+#   galera       a 3-node MariaDB Galera cluster on loopback
+#                (scripts/galera.sh, var/galera/), tests/galera against it
+#                through the production binary's CGI and CLI faces
 #
 # Environment: TEST_PORT (18080), FAST=1 (skip sanitizers and valgrind),
 # SANITIZE=address,undefined (build and test the sanitized binaries in the
 # integration stage; the separate sanitizer stage is then not needed).
+# FAST=1 skips the galera stage too.
 #
 # Every instance started here is torn down on exit, failure or interrupt.
 # The last line is the total: "N passed, N failed" (", N skipped" when any
@@ -49,11 +53,11 @@ esac
 if [ $# -gt 0 ]; then
 	STAGES="$*"
 else
-	STAGES="build unit integration browser sanitizers valgrind"
+	STAGES="build unit integration browser sanitizers valgrind galera"
 fi
 for s in $STAGES; do
 	case $s in
-	build | unit | integration | browser | sanitizers | valgrind) ;;
+	build | unit | integration | browser | sanitizers | valgrind | galera) ;;
 	*) echo "run.sh: unknown stage '$s'" >&2; exit 2 ;;
 	esac
 done
@@ -418,6 +422,66 @@ stage_valgrind() {
 	else
 		pass "valgrind clean"
 	fi
+}
+
+# SPEC 2 "Scale-out": the schema and the db layer, unchanged, on MariaDB
+# Galera. The cluster's ports (4567...) and var/galera/ are the machine's,
+# not TEST_PORT's: one galera stage at a time (lock on fd 7).
+stage_galera() {
+	banner "galera"
+	if [ -n "$FAST" ]; then
+		skip "galera" "FAST=1"
+		return
+	fi
+	if [ "$BUILD_OK" != 1 ]; then
+		fail "galera" "no binaries"
+		return
+	fi
+	local xml=$OUT/galera.xml log=$OUT/galera-up.log rc counts
+	exec 7>"$ROOT/var/.galera-stage.lock"
+	if ! flock -w 1800 7; then
+		exec 7>&-
+		fail "galera" "another run holds var/.galera-stage.lock"
+		return
+	fi
+	# The cluster goes down however the stage ends (the EXIT trap's
+	# teardown knows only stack.sh instances); finish still gets the
+	# exit status.
+	# shellcheck disable=SC2154
+	trap 'galera_rc=$?; scripts/galera.sh down >/dev/null 2>&1 7>&- 8>&-
+	    (exit $galera_rc); finish' EXIT
+	rm -f "$xml"
+	if ! GALERA_BINARY=$ROOT/$BIN_PROD scripts/galera.sh up >"$log" 2>&1 7>&- 8>&-; then
+		cat "$log"
+		fail "galera" "the cluster did not come up (see $log)"
+	else
+		cat "$log"
+		OAUTH_TEST_ROOT=$ROOT OAUTH_TEST_BINARY=$ROOT/$BIN_PROD \
+		    timeout 900 "$PY" -m pytest tests/galera -q -rfE \
+		    --junitxml="$xml" -o junit_suite_name=galera 7>&- 8>&-
+		rc=$?
+		if [ -s var/galera/timings.txt ]; then
+			echo "-- galera: measured"
+			sed 's/^/  /' var/galera/timings.txt
+		fi
+		if [ ! -s "$xml" ] || ! counts=$(junit_counts "$xml"); then
+			fail "galera" "pytest exited $rc and wrote no junit report"
+		else
+			# shellcheck disable=SC2086
+			set -- $counts
+			if [ $(($1 + $2 + $3)) -eq 0 ]; then
+				fail "galera" "no tests collected (pytest exit $rc)"
+			elif [ "$rc" -ne 0 ] && [ "$2" -eq 0 ]; then
+				add "galera" "$1" 1 "$3"
+				echo "run.sh: galera: pytest exited $rc"
+			else
+				add "galera" "$1" "$2" "$3"
+			fi
+		fi
+	fi
+	scripts/galera.sh down 7>&- 8>&- || echo "run.sh: could not stop the Galera cluster" >&2
+	trap finish EXIT
+	exec 7>&-
 }
 
 for s in $STAGES; do
