@@ -198,13 +198,28 @@ db_init() {
 	rm -rf "$VAR/db"
 	mkdir -p "$VAR/db" "$VAR/log"
 	chmod 0700 "$VAR/db"
-	if ! mariadb-install-db --no-defaults --user=root \
-	    --auth-root-authentication-method=normal --datadir="$VAR/db" \
-	    --skip-test-db >"$VAR/log/install-db.log" 2>&1; then
-		cat "$VAR/log/install-db.log" >&2
+	mkdir -p "$VAR/tmp"
+	# A private tmpdir: bootstraps running side by side (make test starts
+	# two instances at once) must not share /tmp's temporary tables. One
+	# retry: a bootstrap that lost a race leaves nothing worth keeping.
+	local try
+	for try in 1 2; do
+		if mariadb-install-db --no-defaults --user=root \
+		    --auth-root-authentication-method=normal --datadir="$VAR/db" \
+		    --tmpdir="$VAR/tmp" --skip-test-db \
+		    >"$VAR/log/install-db.log" 2>&1; then
+			break
+		fi
+		if [ "$try" = 2 ]; then
+			cat "$VAR/log/install-db.log" >&2
+			rm -rf "$VAR/db"
+			die "mariadb-install-db failed"
+		fi
+		note "mariadb-install-db failed; trying once more"
 		rm -rf "$VAR/db"
-		die "mariadb-install-db failed"
-	fi
+		mkdir -p "$VAR/db"
+		chmod 0700 "$VAR/db"
+	done
 	touch "$VAR/db/.fresh"
 }
 

@@ -52,8 +52,7 @@ enum stmt {
 	S_TOKEN_MARK_USED,
 	S_CONSENT_GET,
 	S_CONSENT_PUT,
-	S_FAILURES_LOGIN,
-	S_FAILURES_IP,
+	S_FAILURES,
 	S_FAILURE_ADD,
 	S_FAILURES_CLEAR,
 	S_PURGE_TOKENS,
@@ -130,8 +129,16 @@ static const char *const sql[S__MAX] = {
 	    "client_ref, user_id, scope, created_ms, expires_at, revoked, "
 	    "family, used_at, redirect_uri, code_challenge, code_method, "
 	    "dialect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, ?, ?, ?)",
-	[S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens t LEFT JOIN "
-			"sessions s ON s.id = t.session_id WHERE t.digest = ?",
+	/*
+	 * With the owner's username and client_id, so introspection needs no
+	 * further query: every join is by primary key. The locked variant
+	 * below must not join users and clients: FOR UPDATE would lock them.
+	 */
+	[S_TOKEN_GET] = "SELECT " TOKEN_COLS ", u.username, c.client_id "
+			"FROM tokens t LEFT JOIN sessions s ON "
+			"s.id = t.session_id LEFT JOIN users u ON "
+			"u.id = t.user_id LEFT JOIN clients c ON "
+			"c.id = t.client_ref WHERE t.digest = ?",
 	[S_TOKEN_GET_LOCKED] =
 	    "SELECT " TOKEN_COLS " FROM tokens t LEFT JOIN "
 	    "sessions s ON s.id = t.session_id WHERE t.digest = ? FOR UPDATE",
@@ -148,11 +155,14 @@ static const char *const sql[S__MAX] = {
 	    "INSERT INTO consents (user_id, client_ref, scope, "
 	    "created_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
 	    "scope = VALUES(scope)",
-	[S_FAILURES_LOGIN] =
-	    "SELECT COUNT(*), COALESCE(MAX(created_at), 0) "
-	    "FROM login_failures WHERE login = ? AND created_at > ?",
-	[S_FAILURES_IP] = "SELECT COUNT(*), COALESCE(MAX(created_at), 0) "
-			  "FROM login_failures WHERE ip = ? AND created_at > ?",
+	/* Both counters in one round trip; each an index range scan. */
+	[S_FAILURES] =
+	    "SELECT (SELECT COUNT(*) FROM login_failures WHERE login = ? AND "
+	    "created_at > ?), (SELECT COALESCE(MAX(created_at), 0) FROM "
+	    "login_failures WHERE login = ? AND created_at > ?), "
+	    "(SELECT COUNT(*) FROM login_failures WHERE ip = ? AND "
+	    "created_at > ?), (SELECT COALESCE(MAX(created_at), 0) FROM "
+	    "login_failures WHERE ip = ? AND created_at > ?)",
 	[S_FAILURE_ADD] = "INSERT INTO login_failures (login, ip, created_at) "
 			  "VALUES (?, ?, ?)",
 	[S_FAILURES_CLEAR] = "DELETE FROM login_failures WHERE login = ?",
@@ -972,7 +982,8 @@ static int
 token_get(enum stmt id, const unsigned char digest[DB_DIGEST_LEN],
     struct db_token *t)
 {
-	struct res r[17];
+	struct res r[19];
+	size_t nr = id == S_TOKEN_GET ? 19 : 17;
 	char digestbuf[DB_DIGEST_LEN + 1], kind[8], session[24], client[24],
 	    user[24], created[24], expires[24], revoked[8],
 	    family[DB_FAMILY_LEN + 1], used[24], method[8], dialect[8],
@@ -999,7 +1010,9 @@ token_get(enum stmt id, const unsigned char digest[DB_DIGEST_LEN],
 	r_set(&r[14], dialect, sizeof(dialect));
 	r_set(&r[15], slast, sizeof(slast));
 	r_set(&r[16], srevoked, sizeof(srevoked));
-	if ((rc = run_row(id, in, r, ARRAY_SIZE(r))) != DB_OK)
+	r_set(&r[17], t->username, sizeof(t->username));
+	r_set(&r[18], t->client_id, sizeof(t->client_id));
+	if ((rc = run_row(id, in, r, nr)) != DB_OK)
 		return rc;
 	memcpy(t->digest, digest, DB_DIGEST_LEN);
 	t->kind = (int)r_ll(&r[1]);
@@ -1109,35 +1122,29 @@ db_consent_put(unsigned long long user_id, unsigned long long client_ref,
 
 /* login throttle */
 
-static int
-failures(enum stmt id, const char *key, long long since, long long *n,
-    long long *last)
-{
-	struct res r[2];
-	char cnt[24], max[24];
-	MYSQL_BIND in[2];
-	int rc;
-
-	p_str(&in[0], key);
-	p_ll(&in[1], &since);
-	r_set(&r[0], cnt, sizeof(cnt));
-	r_set(&r[1], max, sizeof(max));
-	if ((rc = run_row(id, in, r, 2)) == DB_ERROR)
-		return rc;
-	*n = rc == DB_OK ? r_ll(&r[0]) : 0;
-	*last = rc == DB_OK ? r_ll(&r[1]) : 0;
-	return DB_OK;
-}
-
 int
 db_failures_count(const char *login, const char *ip, long long since,
     long long *n_login, long long *last_login, long long *n_ip,
     long long *last_ip)
 {
-	if (failures(S_FAILURES_LOGIN, login, since, n_login, last_login) !=
-	    DB_OK)
-		return DB_ERROR;
-	return failures(S_FAILURES_IP, ip, since, n_ip, last_ip);
+	struct res r[4];
+	char v[4][24];
+	MYSQL_BIND in[8];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 4; i++) {
+		p_str(&in[2 * i], i < 2 ? login : ip);
+		p_ll(&in[2 * i + 1], &since);
+		r_set(&r[i], v[i], sizeof(v[i]));
+	}
+	if ((rc = run_row(S_FAILURES, in, r, 4)) == DB_ERROR)
+		return rc;
+	*n_login = rc == DB_OK ? r_ll(&r[0]) : 0;
+	*last_login = rc == DB_OK ? r_ll(&r[1]) : 0;
+	*n_ip = rc == DB_OK ? r_ll(&r[2]) : 0;
+	*last_ip = rc == DB_OK ? r_ll(&r[3]) : 0;
+	return DB_OK;
 }
 
 int
@@ -1212,7 +1219,12 @@ db_tx(int (*fn)(void *arg), void *arg)
 	for (attempt = 0; attempt < 4; attempt++) {
 		if (db_open() != DB_OK)
 			return DB_ERROR;
-		if (mysql_autocommit(conn, 0) != 0) {
+		/*
+		 * An explicit transaction on an autocommit connection: one
+		 * round trip to begin, COMMIT or ROLLBACK to end, nothing to
+		 * restore (toggling autocommit would cost two more).
+		 */
+		if (mysql_real_query(conn, "START TRANSACTION", 17) != 0) {
 			set_error(mysql_errno(conn), mysql_error(conn));
 			if (conn_lost(last_errno) && attempt == 0) {
 				drop_conn();
@@ -1236,7 +1248,6 @@ db_tx(int (*fn)(void *arg), void *arg)
 		}
 		if (rc == DB_OK) {
 			if (mysql_commit(conn) == 0) {
-				mysql_autocommit(conn, 1);
 				in_tx = 0;
 				return DB_OK;
 			}
@@ -1244,8 +1255,7 @@ db_tx(int (*fn)(void *arg), void *arg)
 			rc = DB_ERROR;
 		}
 		/* Roll back everything fn did, whatever it returned. */
-		if (mysql_rollback(conn) != 0 ||
-		    mysql_autocommit(conn, 1) != 0) {
+		if (mysql_rollback(conn) != 0) {
 			drop_conn();
 			return DB_ERROR;
 		}

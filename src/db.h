@@ -86,6 +86,9 @@ struct db_token {
 	/* filled by db_token_get() from the session row */
 	long long session_last_access;
 	long long session_revoked_at; /* 0 when live or no session */
+	/* db_token_get() only: the owner's names ("" when none or deleted) */
+	char username[191 * 4 + 1];
+	char client_id[191 * 4 + 1];
 };
 
 struct db_client {

@@ -45,16 +45,18 @@ locked_for(long long n, long long max, long long last, long long now)
 
 int
 throttle_check(const char *login, const char *ip, long long now,
-    long long *retry_after)
+    long long *retry_after, long long *failures)
 {
 	char key[THROTTLE_KEY_MAX * 4 + 1];
 	long long n_login, last_login, n_ip, last_ip, a, b;
 
 	key_of(login, key);
 	*retry_after = 0;
+	*failures = 0;
 	if (db_failures_count(key, ip, now - cfg.throttle_window, &n_login,
 		&last_login, &n_ip, &last_ip) != DB_OK)
 		return -1;
+	*failures = n_login;
 	a = locked_for(n_login, cfg.throttle_user_max, last_login, now);
 	b = locked_for(n_ip, cfg.throttle_ip_max, last_ip, now);
 	*retry_after = a > b ? a : b;

@@ -19,10 +19,11 @@
 
 /*
  * 0 when login/ip may try; 1 when locked (*retry_after > 0 seconds); -1 on
- * a database error.
+ * a database error. *failures gets the name's recent failures (a success
+ * with none has nothing to clear).
  */
 int throttle_check(const char *login, const char *ip, long long now,
-    long long *retry_after);
+    long long *retry_after, long long *failures);
 /* Record one failure: 0 or -1. */
 int throttle_fail(const char *login, const char *ip, long long now);
 /* Forget the name's failures after a successful login: 0 or -1. */

@@ -40,10 +40,11 @@ user_login(const char *login, const char *pw, size_t pwlen, const char *ip,
     enum login_by by, long long now, struct login_result *res)
 {
 	char newhash[PASSWORD_HASH_MAX];
+	long long failures = 0;
 	int rc, ok;
 
 	memset(res, 0, sizeof(*res));
-	switch (throttle_check(login, ip, now, &res->retry_after)) {
+	switch (throttle_check(login, ip, now, &res->retry_after, &failures)) {
 	case 1:
 		return OE_THROTTLED;
 	case -1:
@@ -79,7 +80,7 @@ user_login(const char *login, const char *pw, size_t pwlen, const char *ip,
 			    db_error());
 		return OE_BAD_CREDENTIALS;
 	}
-	if (throttle_clear(login) == -1)
+	if (failures > 0 && throttle_clear(login) == -1)
 		log_warn("could not clear login failures: %s", db_error());
 	/* SPEC 3: an older or weaker stored hash is upgraded on login. */
 	if (password_needs_rehash(res->user.hash) &&
