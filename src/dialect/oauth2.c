@@ -436,6 +436,17 @@ oauth2_userinfo(struct ctx *c)
 	response_json(c->res, 200, &body);
 }
 
+/* A member whose value is an array of the NULL-terminated strings. */
+static void
+strings(struct jsonw *w, const char *key, const char *const *v)
+{
+	jsonw_key(w, key);
+	jsonw_arr_open(w);
+	for (; *v != NULL; v++)
+		jsonw_str(w, *v);
+	jsonw_arr_close(w);
+}
+
 static void
 endpoint(struct jsonw *w, struct arena *a, const char *key, const char *path)
 {
@@ -445,6 +456,17 @@ endpoint(struct jsonw *w, struct arena *a, const char *key, const char *path)
 void
 oauth2_metadata(struct ctx *c)
 {
+	static const char *const scopes[] = { "username", "email", "firstname",
+		"lastname", "phone", NULL };
+	static const char *const response_types[] = { "code", "token", NULL };
+	static const char *const response_modes[] = { "query", "fragment",
+		NULL };
+	static const char *const grants[] = { "authorization_code", "implicit",
+		"password", "client_credentials", "refresh_token", NULL };
+	static const char *const token_auth[] = { "client_secret_basic",
+		"client_secret_post", "none", NULL };
+	static const char *const client_auth[] = { "client_secret_basic",
+		"client_secret_post", NULL };
 	struct arena *a = c->req->arena;
 	struct buf body = BUF_INIT;
 	struct jsonw w;
@@ -458,48 +480,14 @@ oauth2_metadata(struct ctx *c)
 	endpoint(&w, a, "introspection_endpoint", "/oauth/introspect");
 	endpoint(&w, a, "revocation_endpoint", "/oauth/revoke");
 	endpoint(&w, a, "userinfo_endpoint", "/oauth/userinfo");
-	jsonw_key(&w, "scopes_supported");
-	jsonw_arr_open(&w);
-	jsonw_str(&w, "username");
-	jsonw_str(&w, "email");
-	jsonw_str(&w, "firstname");
-	jsonw_str(&w, "lastname");
-	jsonw_str(&w, "phone");
-	jsonw_arr_close(&w);
-	jsonw_key(&w, "response_types_supported");
-	jsonw_arr_open(&w);
-	jsonw_str(&w, "code");
-	jsonw_str(&w, "token");
-	jsonw_arr_close(&w);
-	jsonw_key(&w, "response_modes_supported");
-	jsonw_arr_open(&w);
-	jsonw_str(&w, "query");
-	jsonw_str(&w, "fragment");
-	jsonw_arr_close(&w);
-	jsonw_key(&w, "grant_types_supported");
-	jsonw_arr_open(&w);
-	jsonw_str(&w, "authorization_code");
-	jsonw_str(&w, "implicit");
-	jsonw_str(&w, "password");
-	jsonw_str(&w, "client_credentials");
-	jsonw_str(&w, "refresh_token");
-	jsonw_arr_close(&w);
-	jsonw_key(&w, "token_endpoint_auth_methods_supported");
-	jsonw_arr_open(&w);
-	jsonw_str(&w, "client_secret_basic");
-	jsonw_str(&w, "client_secret_post");
-	jsonw_str(&w, "none");
-	jsonw_arr_close(&w);
-	jsonw_key(&w, "introspection_endpoint_auth_methods_supported");
-	jsonw_arr_open(&w);
-	jsonw_str(&w, "client_secret_basic");
-	jsonw_str(&w, "client_secret_post");
-	jsonw_arr_close(&w);
-	jsonw_key(&w, "revocation_endpoint_auth_methods_supported");
-	jsonw_arr_open(&w);
-	jsonw_str(&w, "client_secret_basic");
-	jsonw_str(&w, "client_secret_post");
-	jsonw_arr_close(&w);
+	strings(&w, "scopes_supported", scopes);
+	strings(&w, "response_types_supported", response_types);
+	strings(&w, "response_modes_supported", response_modes);
+	strings(&w, "grant_types_supported", grants);
+	strings(&w, "token_endpoint_auth_methods_supported", token_auth);
+	strings(&w, "introspection_endpoint_auth_methods_supported",
+	    client_auth);
+	strings(&w, "revocation_endpoint_auth_methods_supported", client_auth);
 	jsonw_key(&w, "code_challenge_methods_supported");
 	jsonw_arr_open(&w);
 	jsonw_str(&w, "S256");
