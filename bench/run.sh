@@ -6,9 +6,10 @@
 # Brings up a private instance on its own port and data directory
 # (scripts/stack.sh, production build, the shipped Apache/mod_fcgid
 # settings), fills the token table through SQL, runs wrk on 127.0.0.1 for
-# each scenario (a warm-up, then BENCH_RUNS runs at each concurrency; the
-# median is reported), measures raw password-hash verifies/s and the memory
-# of the FastCGI processes, prints the table and writes bench/results.md.
+# each scenario (a warm-up, then BENCH_RUNS runs at each concurrency, the
+# scenarios that are compared with each other interleaved; the median is
+# reported), measures raw password-hash verifies/s and the memory of the
+# FastCGI processes, prints the table and writes bench/results.md.
 # The instance is torn down at the end, also on failure or Ctrl-C.
 #
 # Environment (defaults in brackets):
@@ -414,21 +415,99 @@ wrk_run() { # scenario conc run script path duration
 		    "  ERRORS: " $0 : "") }' >&2
 }
 
-# One scenario at every concurrency: a warm-up, then RUNS measured runs;
-# the memory of the processes is sampled after each run.
-scenario() { # name script path
-	local c r
-	want "$1" || return 0
+# One run of one scenario (run 0: the warm-up, not counted). "hash" is the
+# login's ceiling: raw verifies of the bench user's own stored hash on
+# every core, recorded like a wrk run (req/s = verifies/s).
+one() { # scenario conc run seconds
+	local verify=/api/oauth/$USER_ID/verify-token/v1/ line
+	case $1 in
+	healthz) wrk_run "$1" "$2" "$3" get.lua /healthz "$4" ;;
+	bare) wrk_run "$1" "$2" "$3" get.lua /bare/ "$4" ;;
+	readyz) wrk_run "$1" "$2" "$3" get.lua /readyz "$4" ;;
+	verify_small)
+		BENCH_TOKENS_FILE=$OUT/small.tokens \
+		    wrk_run "$1" "$2" "$3" verify.lua "$verify" "$4"
+		;;
+	verify)
+		BENCH_TOKENS_FILE=$OUT/sample.tokens \
+		    wrk_run "$1" "$2" "$3" verify.lua "$verify" "$4"
+		;;
+	introspect)
+		BENCH_TOKENS_FILE=$OUT/sample.tokens \
+		    wrk_run "$1" "$2" "$3" introspect.lua / "$4"
+		;;
+	client_credentials) wrk_run "$1" "$2" "$3" client_credentials.lua / "$4" ;;
+	refresh)
+		refresh_file
+		BENCH_TOKENS_FILE=$OUT/refresh.tokens \
+		    wrk_run "$1" "$2" "$3" refresh.lua / "$4"
+		;;
+	login) wrk_run "$1" "$2" "$3" login.lua / "$4" ;;
+	hash)
+		# Logins still in flight after wrk stopped (some wait out
+		# mod_fcgid's second) must not share the cores with it.
+		wait_idle
+		sleep 1.5
+		wait_idle
+		line=$({
+			printf '%s\n' "$BENCH_PASSWORD"
+			db -e "SELECT password_hash FROM users WHERE id = $USER_ID"
+		} | "$OUT/hashbench" 5) || die "hashbench failed"
+		echo "$line" >"$OUT/hash.txt"
+		note "$line"
+		echo "$line" | awk -v c="$2" -v r="$3" '{
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			printf "hash\t%s\t%s\trequests=%d duration_us=%d rps=%s mean_us=0 p50_us=0 p90_us=0 p99_us=0 max_us=0 non2xx=0 connect=0 read=0 write=0 timeout=0 bad=0 wrapped=0\n",
+			    c, r, v["verifies"], v["seconds"] * 1e6, v["per_second"] }' \
+		    >>"$OUT/runs.tsv"
+		;;
+	esac
+}
+
+# Scenarios that are compared with each other run interleaved: at each
+# concurrency, a warm-up of each, then RUNS rounds in which every one of
+# them runs once, in turn. A ratio then compares runs made minutes apart
+# at most, under the same load from whatever else the machine is doing.
+# The processes' memory is sampled after every measured run.
+group() { # scenario...
+	local c r s
 	for c in $CONCS; do
-		printf '%s\tc%s\t%s\n' "$1" "$c" "BENCH_DIR=bench BENCH_THREADS=$THREADS$(cmd_env "$1") wrk -t$THREADS -c$c -d${DURATION}s --timeout 10s -s bench/$2 $URL$3" >>"$OUT/commands.tsv"
-		[ "$1" = refresh ] && refresh_file "$c" 0
-		[ "$WARMUP" -gt 0 ] && wrk_run "$1" "$c" 0 "$2" "$3" "$WARMUP"
+		for s in "$@"; do
+			want "$s" || [ "$s" = hash ] || continue
+			[ "$s" = hash ] && ! want login && continue
+			[ "$s" = hash ] || printf '%s\tc%s\t%s\n' "$s" "$c" \
+			    "BENCH_DIR=bench BENCH_THREADS=$THREADS$(cmd_env "$s") wrk -t$THREADS -c$c -d${DURATION}s --timeout 10s -s bench/$(script_of "$s") $URL$(path_of "$s")" \
+			    >>"$OUT/commands.tsv"
+			[ "$WARMUP" -gt 0 ] && [ "$s" != hash ] &&
+			    one "$s" "$c" 0 "$WARMUP"
+		done
 		for r in $(seq 1 "$RUNS"); do
-			[ "$1" = refresh ] && refresh_file "$c" "$r"
-			wrk_run "$1" "$c" "$r" "$2" "$3" "$DURATION"
-			mem_sample "$1 c$c r$r"
+			for s in "$@"; do
+				want "$s" || [ "$s" = hash ] || continue
+				[ "$s" = hash ] && ! want login && continue
+				one "$s" "$c" "$r" "$DURATION"
+				[ "$s" = hash ] || mem_sample "$s c$c r$r"
+			done
 		done
 	done
+}
+
+script_of() {
+	case $1 in
+	healthz | bare | readyz) echo get.lua ;;
+	verify_small | verify) echo verify.lua ;;
+	*) echo "$1.lua" ;;
+	esac
+}
+
+path_of() {
+	case $1 in
+	healthz) echo /healthz ;;
+	bare) echo /bare/ ;;
+	readyz) echo /readyz ;;
+	verify_small | verify) echo "/api/oauth/$USER_ID/verify-token/v1/" ;;
+	*) echo / ;;
+	esac
 }
 
 # What a scenario's wrk reads from its environment, for the report (the
@@ -446,13 +525,12 @@ cmd_env() {
 
 # Refresh rotation: each run gets its own slice of never-used tokens.
 REFRESH_NEXT=1
-refresh_file() { # conc run
+refresh_file() {
 	local first=$REFRESH_NEXT last=$((REFRESH_NEXT + REFRESH_SLICE - 1))
 	[ "$last" -le "$REFRESH_TOTAL" ] || die "out of refresh tokens"
 	db -e "SELECT SHA1(CONCAT('bench-r-', seq)) FROM seq_${first}_to_$last" \
 	    >"$OUT/refresh.tokens"
 	REFRESH_NEXT=$((last + 1))
-	export BENCH_TOKENS_FILE=$OUT/refresh.tokens
 }
 
 export BENCH_USER_ID=$USER_ID BENCH_BASIC=$BASIC
@@ -515,11 +593,7 @@ fill_access 1 "$SMALL"
 db -e "ANALYZE TABLE tokens" >/dev/null
 export_sample "$SMALL" "$OUT/small.tokens"
 mem_sample "start"
-scenario healthz get.lua /healthz
-scenario bare get.lua /bare/
-scenario readyz get.lua /readyz
-BENCH_TOKENS_FILE=$OUT/small.tokens scenario verify_small verify.lua \
-    "/api/oauth/$USER_ID/verify-token/v1/"
+group healthz bare verify_small
 
 # --- 2. the full table ---------------------------------------------------------
 REFRESH_TOTAL=0
@@ -541,23 +615,9 @@ db -e "SELECT CONCAT('table_mb=', ROUND((data_length + index_length) /
 echo "token_rows=$(db -e 'SELECT COUNT(*) FROM tokens')" >>"$OUT/meta.env"
 export_sample "$TOKENS" "$OUT/sample.tokens"
 
-BENCH_TOKENS_FILE=$OUT/sample.tokens scenario verify verify.lua \
-    "/api/oauth/$USER_ID/verify-token/v1/"
-BENCH_TOKENS_FILE=$OUT/sample.tokens scenario introspect introspect.lua /
-scenario client_credentials client_credentials.lua /
-scenario refresh refresh.lua /
-
-# The login ceiling: raw verifies of the bench user's own hash, every core,
-# while the server is idle.
-if want login; then
-	note "measuring raw password-hash verifies/s"
-	{
-		printf '%s\n' "$BENCH_PASSWORD"
-		db -e "SELECT password_hash FROM users WHERE id = $USER_ID"
-	} | "$OUT/hashbench" 5 >"$OUT/hash.txt" || die "hashbench failed"
-	cat "$OUT/hash.txt" >&2
-fi
-scenario login login.lua /
+# /readyz is measured again here, interleaved with what is compared to it.
+group readyz verify introspect client_credentials refresh
+group login hash
 
 sleep 1
 mem_sample "end"
