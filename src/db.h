@@ -86,7 +86,7 @@ struct db_token {
 	/* filled by db_token_get() from the session row */
 	long long session_last_access;
 	long long session_revoked_at; /* 0 when live or no session */
-	/* db_token_get() only: the owner's names ("" when none or deleted) */
+	/* db_token_get_named() only: the owner's names ("" when none/deleted) */
 	char username[191 * 4 + 1];
 	char client_id[191 * 4 + 1];
 };
@@ -162,6 +162,17 @@ int db_session_list(unsigned long long user_id, long long now,
 int db_token_insert(const struct db_token *t);
 /* Token by digest, joined with its session. DB_NOTFOUND when absent. */
 int db_token_get(const unsigned char digest[DB_DIGEST_LEN], struct db_token *t);
+/* Same, with the owner's username and client_id (introspection). */
+int db_token_get_named(const unsigned char digest[DB_DIGEST_LEN],
+    struct db_token *t);
+/*
+ * The client by client_id and, in the same statement, the token like
+ * db_token_get_named(): DB_NOTFOUND when the client is absent; else
+ * *token_found says whether t was filled.
+ */
+int db_client_token(const char *client_id,
+    const unsigned char digest[DB_DIGEST_LEN], struct db_client *c,
+    struct db_token *t, int *token_found);
 /* Same, locking the row (SELECT ... FOR UPDATE) inside a transaction. */
 int db_token_get_locked(const unsigned char digest[DB_DIGEST_LEN],
     struct db_token *t);

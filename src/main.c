@@ -106,12 +106,16 @@ cgi_write(void *ctx, const char *buf, size_t n)
 
 static int config_ok;
 
-/* Serve one request; everything it allocated is released after. */
-static void
+/*
+ * Serve one request; everything it allocated is released after. 1 when
+ * housekeeping may follow, 0 after a health check.
+ */
+static int
 serve(const struct io *io, struct arena *a)
 {
 	struct request req;
 	struct response res;
+	int probe;
 
 	request_init(&req, a, io);
 	log_set_request(req.id);
@@ -128,7 +132,9 @@ serve(const struct io *io, struct arena *a)
 		log_info("client went away before the response was sent");
 	response_free(&res);
 	log_set_request(NULL);
+	probe = req.probe;
 	arena_reset(a);
+	return !probe;
 }
 
 static void
@@ -214,6 +220,7 @@ run_fastcgi(void)
 	struct io io = { fcgi_getenv, fcgi_read, fcgi_write, NULL };
 	struct sigaction sa;
 	struct arena *a;
+	int housekeeping;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -230,9 +237,9 @@ run_fastcgi(void)
 	if (config_ok)
 		(void)db_open(); /* warm: the first request needn't connect */
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
-		serve(&io, a);
+		housekeeping = serve(&io, a);
 		FCGX_Finish_r(&fr);
-		if (config_ok)
+		if (config_ok && housekeeping)
 			token_purge_maybe((long long)time(NULL));
 	}
 	FCGX_Free(&fr, 1);
@@ -247,10 +254,11 @@ run_cgi(void)
 {
 	struct io io = { cgi_getenv, cgi_read, cgi_write, NULL };
 	struct arena *a = arena_new();
+	int housekeeping;
 
-	serve(&io, a);
+	housekeeping = serve(&io, a);
 	arena_free(a);
-	if (config_ok)
+	if (config_ok && housekeeping)
 		token_purge_maybe((long long)time(NULL));
 	db_close(1);
 	config_free();

@@ -86,6 +86,7 @@ struct request {
 	int https;                 /* HTTPS=on */
 	long long content_length;  /* -1 when absent */
 	char id[17];               /* request id for log lines (hex) */
+	int probe; /* a health check: no housekeeping (purge) after it */
 
 	struct param *query_params;
 	struct param *body_params;

@@ -260,15 +260,11 @@ client_by_ref(unsigned long long ref, struct db_client *c)
 }
 
 enum oauth_err
-client_authenticate(const char *client_id, const char *secret,
-    struct db_client *c)
+client_check_secret(const struct db_client *c, const char *secret)
 {
 	unsigned char d[DIGEST_LEN], stored[DIGEST_LEN];
-	enum oauth_err e;
 	size_t plen = strlen(SECRET_PREFIX);
 
-	if ((e = client_find(client_id, c)) != OE_OK)
-		return e;
 	if (c->is_public)
 		return secret == NULL ? OE_OK : OE_INVALID_CLIENT;
 	if (secret == NULL)
@@ -285,4 +281,15 @@ client_authenticate(const char *client_id, const char *secret,
 	return password_verify(secret, strlen(secret), c->secret_hash) ?
 	    OE_OK :
 	    OE_INVALID_CLIENT;
+}
+
+enum oauth_err
+client_authenticate(const char *client_id, const char *secret,
+    struct db_client *c)
+{
+	enum oauth_err e;
+
+	if ((e = client_find(client_id, c)) != OE_OK)
+		return e;
+	return client_check_secret(c, secret);
 }

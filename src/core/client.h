@@ -72,5 +72,8 @@ enum oauth_err client_by_ref(unsigned long long ref, struct db_client *c);
  */
 enum oauth_err client_authenticate(const char *client_id, const char *secret,
     struct db_client *c);
+/* The second half of client_authenticate(), on a client already read. */
+enum oauth_err client_check_secret(const struct db_client *c,
+    const char *secret);
 
 #endif

@@ -26,6 +26,14 @@ static const char b64url[] =
  * (STYLE habit 6) and let mod_fcgid start a fresh process.
  */
 static void
+digest_failed(void)
+{
+	fprintf(stderr, "oauth-fcgi: secret: digest failed: %s\n",
+	    ERR_error_string(ERR_get_error(), NULL));
+	abort();
+}
+
+static void
 digest(const EVP_MD *md, const char *s, size_t n, unsigned char *out,
     unsigned int outlen)
 {
@@ -33,11 +41,33 @@ digest(const EVP_MD *md, const char *s, size_t n, unsigned char *out,
 
 	if (md == NULL ||
 	    EVP_Digest(s != NULL ? s : "", n, out, &len, md, NULL) != 1 ||
-	    len != outlen) {
-		fprintf(stderr, "oauth-fcgi: secret: digest failed: %s\n",
-		    ERR_error_string(ERR_get_error(), NULL));
-		abort();
-	}
+	    len != outlen)
+		digest_failed();
+}
+
+void
+secret_digest(const char *s, size_t n, unsigned char out[DIGEST_LEN])
+{
+	/*
+	 * Every request that presents a token hashes it. EVP_Digest() with
+	 * EVP_sha256() looks the algorithm up in the provider store and
+	 * builds a context on every call; fetched once and reused, the
+	 * same hash costs a fraction (docs/performance.md). Both live as
+	 * long as the process.
+	 */
+	static EVP_MD *sha256;
+	static EVP_MD_CTX *ctx;
+	unsigned int len = 0;
+
+	if (sha256 == NULL &&
+	    (sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL)) == NULL)
+		digest_failed();
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		digest_failed();
+	if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, s != NULL ? s : "", n) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != DIGEST_LEN)
+		digest_failed();
 }
 
 int
@@ -84,12 +114,6 @@ secret_is_token(const char *s)
 		if (s[i] == '\0' || strchr(hexdig, s[i]) == NULL)
 			return 0;
 	return s[SECRET_HEX_LEN] == '\0';
-}
-
-void
-secret_digest(const char *s, size_t n, unsigned char out[DIGEST_LEN])
-{
-	digest(EVP_sha256(), s, n, out, DIGEST_LEN);
 }
 
 void

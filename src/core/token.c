@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client.h"
 #include "config.h"
 #include "log.h"
 
@@ -50,11 +51,19 @@ token_insert_pair(const struct pair_req *r, long long now, struct issued *out)
 	row.created_ms = out->created_ms;
 	row.expires_at = now + r->access_ttl;
 	row.dialect = r->dialect;
-	if (r->family != NULL)
+	/*
+	 * A family ties a refresh token to its successors and the access
+	 * tokens issued with them. A token issued alone (client_credentials,
+	 * implicit) has none to join: no random draw, a NULL in the row.
+	 */
+	if (r->family != NULL) {
 		memcpy(row.family, r->family, DB_FAMILY_LEN);
-	else if (secret_random(row.family, DB_FAMILY_LEN) == -1)
-		return DB_ERROR;
-	row.has_family = 1;
+		row.has_family = 1;
+	} else if (r->refresh_ttl > 0) {
+		if (secret_random(row.family, DB_FAMILY_LEN) == -1)
+			return DB_ERROR;
+		row.has_family = 1;
+	}
 	if (new_token(&row, out->access) == -1)
 		return DB_ERROR;
 	if ((rc = db_token_insert(&row)) != DB_OK)
@@ -116,29 +125,63 @@ token_issue_session(const struct issue_req *req, long long now,
 	return OE_OK;
 }
 
+/*
+ * Tokens imported from the legacy table are known only by the SHA-1 it
+ * kept; they are stored under SHA-256 of that SHA-1 (SPEC 3,
+ * import-legacy). Looked for only when the token is not found as itself.
+ */
+static int
+lookup_imported(const char *token, struct db_token *t, int named)
+{
+	unsigned char digest[DB_DIGEST_LEN], sha1[20];
+
+	secret_sha1(token, SECRET_HEX_LEN, sha1);
+	secret_digest((const char *)sha1, sizeof(sha1), digest);
+	return named ? db_token_get_named(digest, t) : db_token_get(digest, t);
+}
+
+static enum oauth_err
+lookup_err(int rc)
+{
+	if (rc == DB_NOTFOUND)
+		return OE_INVALID_TOKEN;
+	return rc == DB_OK ? OE_OK : OE_SERVER;
+}
+
 enum oauth_err
 token_lookup(const char *token, struct db_token *t)
 {
-	unsigned char digest[DB_DIGEST_LEN], sha1[20];
+	unsigned char digest[DB_DIGEST_LEN];
 	int rc;
 
 	if (token == NULL || !secret_is_token(token))
 		return OE_INVALID_TOKEN;
 	secret_digest(token, SECRET_HEX_LEN, digest);
 	rc = db_token_get(digest, t);
-	if (rc == DB_NOTFOUND) {
-		/*
-		 * Tokens imported from the legacy table are known only by
-		 * the SHA-1 it kept; they are stored under SHA-256 of that
-		 * SHA-1 (SPEC 3, import-legacy).
-		 */
-		secret_sha1(token, SECRET_HEX_LEN, sha1);
-		secret_digest((const char *)sha1, sizeof(sha1), digest);
-		rc = db_token_get(digest, t);
-	}
 	if (rc == DB_NOTFOUND)
-		return OE_INVALID_TOKEN;
-	return rc == DB_OK ? OE_OK : OE_SERVER;
+		rc = lookup_imported(token, t, 0);
+	return lookup_err(rc);
+}
+
+enum oauth_err
+token_lookup_with_client(const char *client_id, const char *token,
+    struct db_client *cl, struct db_token *t, enum oauth_err *te)
+{
+	unsigned char digest[DB_DIGEST_LEN];
+	enum oauth_err e;
+	int rc, found;
+
+	memset(t, 0, sizeof(*t));
+	*te = OE_INVALID_TOKEN;
+	if (token == NULL || !secret_is_token(token) ||
+	    strlen(client_id) > 191 * 4)
+		return client_find(client_id, cl);
+	secret_digest(token, SECRET_HEX_LEN, digest);
+	rc = db_client_token(client_id, digest, cl, t, &found);
+	if ((e = oauth_err_from_db(rc, OE_INVALID_CLIENT)) != OE_OK)
+		return e;
+	*te = found ? OE_OK : lookup_err(lookup_imported(token, t, 1));
+	return OE_OK;
 }
 
 int

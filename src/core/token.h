@@ -73,6 +73,14 @@ enum oauth_err token_check(const char *token, long long now,
  * OE_SERVER. Says nothing about whether it is live: see token_live().
  */
 enum oauth_err token_lookup(const char *token, struct db_token *t);
+/*
+ * Introspection's reads in one statement: the client by client_id (what
+ * client_find() answers is returned) and the token like token_lookup(),
+ * with the owner's username and client_id (what it answers in *te).
+ */
+enum oauth_err token_lookup_with_client(const char *client_id,
+    const char *token, struct db_client *cl, struct db_token *t,
+    enum oauth_err *te);
 /* 1 when t is unrevoked, unexpired and its session not signed out. */
 int token_live(const struct db_token *t, long long now);
 /*

@@ -59,13 +59,17 @@ basic_credentials(struct ctx *c, const char *h, char **id, char **secret)
 	return 0;
 }
 
-enum oauth_err
-dialect_client(struct ctx *c, const char *id, const char *secret,
-    int allow_public, struct db_client *cl, int *basic)
+/*
+ * The client's id and secret from Basic or from the body (one method per
+ * request, RFC 6749 2.3): OE_OK with *id set (*secret NULL when none),
+ * else the error to answer.
+ */
+static enum oauth_err
+client_credentials(struct ctx *c, const char **id, const char **secret,
+    int *basic)
 {
 	const char *h = c->req->authorization;
 	char *bid, *bsecret;
-	enum oauth_err e;
 
 	/* A bare "Basic" is a Basic attempt too: it gets the challenge. */
 	*basic = h != NULL && strncasecmp(h, "Basic", 5) == 0 &&
@@ -74,16 +78,47 @@ dialect_client(struct ctx *c, const char *id, const char *secret,
 		if (basic_credentials(c, h, &bid, &bsecret) == -1)
 			return OE_INVALID_CLIENT;
 		/* §2.3: one method per request. */
-		if ((secret != NULL && *secret != '\0') ||
-		    (id != NULL && *id != '\0' && strcmp(id, bid) != 0))
+		if ((*secret != NULL && **secret != '\0') ||
+		    (*id != NULL && **id != '\0' && strcmp(*id, bid) != 0))
 			return OE_INVALID_REQUEST;
-		id = bid;
-		secret = bsecret;
+		*id = bid;
+		*secret = bsecret;
 	}
-	if (id == NULL || *id == '\0')
+	if (*id == NULL || **id == '\0')
 		return OE_INVALID_CLIENT;
-	e = client_authenticate(id, secret && *secret ? secret : NULL, cl);
+	if (*secret != NULL && **secret == '\0')
+		*secret = NULL;
+	return OE_OK;
+}
+
+enum oauth_err
+dialect_client(struct ctx *c, const char *id, const char *secret,
+    int allow_public, struct db_client *cl, int *basic)
+{
+	enum oauth_err e;
+
+	if ((e = client_credentials(c, &id, &secret, basic)) != OE_OK)
+		return e;
+	e = client_authenticate(id, secret, cl);
 	if (e == OE_OK && cl->is_public && !allow_public)
+		return OE_INVALID_CLIENT;
+	return e;
+}
+
+enum oauth_err
+dialect_client_token(struct ctx *c, const char *id, const char *secret,
+    const char *token, struct db_client *cl, int *basic, struct db_token *t,
+    enum oauth_err *te)
+{
+	enum oauth_err e;
+
+	*te = OE_INVALID_TOKEN;
+	if ((e = client_credentials(c, &id, &secret, basic)) != OE_OK)
+		return e;
+	if ((e = token_lookup_with_client(id, token, cl, t, te)) != OE_OK)
+		return e;
+	e = client_check_secret(cl, secret);
+	if (e == OE_OK && cl->is_public)
 		return OE_INVALID_CLIENT;
 	return e;
 }

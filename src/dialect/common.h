@@ -26,6 +26,15 @@ struct token_params {
  */
 enum oauth_err dialect_client(struct ctx *c, const char *id, const char *secret,
     int allow_public, struct db_client *cl, int *basic);
+/*
+ * dialect_client() for a confidential client (introspection), reading the
+ * token in the same statement: the client's error is returned, the
+ * token's (OE_OK, OE_INVALID_TOKEN, OE_SERVER) put in *te; t and *te mean
+ * something only when the client authenticated.
+ */
+enum oauth_err dialect_client_token(struct ctx *c, const char *id,
+    const char *secret, const char *token, struct db_client *cl, int *basic,
+    struct db_token *t, enum oauth_err *te);
 
 /* The token of "Authorization: Bearer <t>" (scheme case-insensitive). */
 const char *dialect_bearer(struct ctx *c);

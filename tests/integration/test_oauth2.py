@@ -913,6 +913,28 @@ def test_introspection_needs_client_authentication(inst, client, user):
     assert_error(r, 400, "invalid_request", D_TOKEN_PARAM)
 
 
+def test_introspection_answers_the_client_before_the_token(inst, client,
+                                                           user):
+    # The client and the token are read in one statement; the answer
+    # still speaks of the client first, whatever the token is.
+    t = login(inst, client, user)["access_token"]
+    for token in (t, "f" * 40, "not-a-token"):
+        assert_invalid_client(post(inst, INTROSPECT, {
+            "token": token, "client_id": "no-such-client-" + token[:6],
+            "client_secret": "0" * 40}), basic=False)
+        assert_invalid_client(post(inst, INTROSPECT, {"token": token},
+                                   auth=("no-such-client", "x")), basic=True)
+    # An unknown client without a token parameter: still invalid_client.
+    assert_invalid_client(post(inst, INTROSPECT, {
+        "client_id": "no-such-client", "client_secret": "x"}), basic=False)
+    # A known client and an unknown token: inactive, and the client may
+    # go on (no error remembered from the lookup).
+    r = post(inst, INTROSPECT, {"token": "f" * 40}, auth=client.auth)
+    assert r.status_code == 200 and r.json() == {"active": False}
+    r = post(inst, INTROSPECT, {"token": t}, auth=client.auth)
+    assert r.status_code == 200 and r.json()["active"] is True
+
+
 def test_introspection_of_live_tokens(inst, client, user):
     t0 = int(time.time())
     body = login(inst, client, user, "username")
