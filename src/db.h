@@ -147,7 +147,8 @@ int db_client_list(int (*cb)(const struct db_client *c, void *arg), void *arg);
 /* sessions */
 int db_session_insert(unsigned long long user_id, unsigned long long client_ref,
     const char *device_info, long long now, unsigned long long *id);
-int db_session_touch(unsigned long long id, long long now);
+/* last_access = now, if it is still <= stale (no change otherwise). */
+int db_session_touch(unsigned long long id, long long now, long long stale);
 /* Revoke session `id` if it is user_id's and live: DB_OK or DB_NOTFOUND. */
 int db_session_revoke(unsigned long long id, unsigned long long user_id,
     long long now);

@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "session.h"
 #include "token.h"
 
 struct signin_ctx {
@@ -67,8 +68,7 @@ browser_check(const char *cookie, long long now, struct db_token *t)
 	if (t->kind != TOKEN_BROWSER || t->revoked || t->expires_at <= now ||
 	    t->session_revoked_at != 0)
 		return OE_INVALID_TOKEN;
-	if (now - t->session_last_access >= 60)
-		(void)db_session_touch(t->session_id, now);
+	(void)session_touch(t->session_id, t->session_last_access, now);
 	return OE_OK;
 }
 

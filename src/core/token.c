@@ -9,6 +9,7 @@
 #include "client.h"
 #include "config.h"
 #include "log.h"
+#include "session.h"
 
 long long
 token_now_ms(void)
@@ -202,13 +203,10 @@ token_check(const char *token, long long now, struct db_token *t)
 		return e;
 	if (t->kind != TOKEN_ACCESS || !token_live(t, now))
 		return OE_INVALID_TOKEN;
-	if (t->session_id != 0 && now - t->session_last_access >= 60) {
-		/* A failed touch must not fail a valid request. */
-		if (db_session_touch(t->session_id, now) != DB_OK)
-			log_warn("last_access not updated: %s", db_error());
-		else
-			t->session_last_access = now;
-	}
+	if (t->session_id != 0 &&
+	    now - t->session_last_access >= SESSION_TOUCH_SECONDS &&
+	    session_touch(t->session_id, t->session_last_access, now) == 0)
+		t->session_last_access = now;
 	return OE_OK;
 }
 
