@@ -44,6 +44,7 @@ enum stmt {
 	S_TOKENS_REVOKE_USER,
 	S_SESSION_LIST,
 	S_TOKEN_INSERT,
+	S_TOKEN_INSERT_CHECKED,
 	S_TOKEN_GET,
 	S_TOKEN_GET_NAMED,
 	S_TOKEN_GET_LOCKED,
@@ -139,6 +140,23 @@ static const char *const sql[S__MAX] = {
 	    "client_ref, user_id, scope, created_ms, expires_at, revoked, "
 	    "family, used_at, redirect_uri, code_challenge, code_method, "
 	    "dialect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, ?, ?, ?)",
+	/*
+	 * A client_credentials token for a client remembered from an earlier
+	 * request (core/client.c): inserted only if the client's row still
+	 * holds exactly what the process remembered, so the insert is the
+	 * check and one round trip does both (docs/performance.md). No row
+	 * inserted: the memory is stale, and the caller asks again.
+	 */
+	[S_TOKEN_INSERT_CHECKED] =
+	    "INSERT INTO tokens (digest, kind, session_id, client_ref, "
+	    "user_id, scope, created_ms, expires_at, revoked, family, used_at, "
+	    "redirect_uri, code_challenge, code_method, dialect) "
+	    "SELECT ?, ?, NULL, c.id, NULL, ?, ?, ?, 0, NULL, NULL, NULL, "
+	    "NULL, NULL, ? FROM clients c WHERE c.id = ? AND "
+	    "BINARY c.client_id = BINARY ? AND "
+	    "BINARY COALESCE(c.secret_hash, '') = BINARY ? AND "
+	    "BINARY c.grants = BINARY ? AND BINARY c.scopes = BINARY ? AND "
+	    "c.is_public = 0 AND COALESCE(c.access_ttl, 0) = ?",
 	/*
 	 * Every check of a presented token: the token and its session, two
 	 * tables by primary key and nothing more. MariaDB opens and
@@ -1101,6 +1119,31 @@ token_get(enum stmt id, const unsigned char digest[DB_DIGEST_LEN],
 	if (rc == DB_OK)
 		token_fill(&row, r, digest, t);
 	return rc;
+}
+
+int
+db_token_insert_checked(const struct db_token *t, const struct db_client *c)
+{
+	MYSQL_BIND in[12];
+	long long kind = t->kind, dialect = t->dialect;
+	unsigned long long n = 0;
+	int rc;
+
+	p_bin(&in[0], t->digest, DB_DIGEST_LEN);
+	p_ll(&in[1], &kind);
+	p_str(&in[2], t->scope);
+	p_ll(&in[3], &t->created_ms);
+	p_ll(&in[4], &t->expires_at);
+	p_ll(&in[5], &dialect);
+	p_ull(&in[6], &c->id);
+	p_str(&in[7], c->client_id);
+	p_str(&in[8], c->secret_hash);
+	p_str(&in[9], c->grants);
+	p_str(&in[10], c->scopes);
+	p_ll(&in[11], &c->access_ttl);
+	if ((rc = run_change(S_TOKEN_INSERT_CHECKED, in, &n)) != DB_OK)
+		return rc;
+	return n == 1 ? DB_OK : DB_NOTFOUND;
 }
 
 int

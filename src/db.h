@@ -161,6 +161,14 @@ int db_session_list(unsigned long long user_id, long long now,
 
 /* tokens */
 int db_token_insert(const struct db_token *t);
+/*
+ * Insert access token t (no session, no user, no family: client
+ * credentials) for client c, only if c's row still has the id, client_id,
+ * secret hash, grants, scopes and access_ttl given and is confidential:
+ * DB_OK, DB_NOTFOUND (the row differs or is gone), DB_DUP, DB_ERROR.
+ */
+int db_token_insert_checked(const struct db_token *t,
+    const struct db_client *c);
 /* Token by digest, joined with its session. DB_NOTFOUND when absent. */
 int db_token_get(const unsigned char digest[DB_DIGEST_LEN], struct db_token *t);
 /* Same, with the owner's username and client_id (introspection). */

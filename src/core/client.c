@@ -293,3 +293,75 @@ client_authenticate(const char *client_id, const char *secret,
 		return e;
 	return client_check_secret(c, secret);
 }
+
+/* The fields the checked INSERT compares, and nothing else. */
+struct remembered {
+	unsigned long long id;
+	char client_id[191 * 4 + 1];
+	char secret_hash[256];
+	char grants[256];
+	char scopes[1001];
+	long long access_ttl;
+};
+
+#define REMEMBERED 4
+
+static struct remembered memory[REMEMBERED];
+static unsigned next_slot;
+
+static struct remembered *
+remembered(const char *client_id)
+{
+	size_t i;
+
+	for (i = 0; i < REMEMBERED; i++)
+		if (memory[i].id != 0 &&
+		    strcmp(memory[i].client_id, client_id) == 0)
+			return &memory[i];
+	return NULL;
+}
+
+void
+client_remember(const struct db_client *c)
+{
+	struct remembered *m;
+
+	if (c->is_public || strlen(c->client_id) >= sizeof(m->client_id) ||
+	    strlen(c->secret_hash) >= sizeof(m->secret_hash))
+		return;
+	if ((m = remembered(c->client_id)) == NULL)
+		m = &memory[next_slot++ % REMEMBERED];
+	memset(m, 0, sizeof(*m));
+	m->id = c->id;
+	snprintf(m->client_id, sizeof(m->client_id), "%s", c->client_id);
+	snprintf(m->secret_hash, sizeof(m->secret_hash), "%s", c->secret_hash);
+	snprintf(m->grants, sizeof(m->grants), "%s", c->grants);
+	snprintf(m->scopes, sizeof(m->scopes), "%s", c->scopes);
+	m->access_ttl = c->access_ttl;
+}
+
+enum oauth_err
+client_recall(const char *client_id, const char *secret, struct db_client *c)
+{
+	const struct remembered *m;
+
+	if (client_id == NULL || (m = remembered(client_id)) == NULL)
+		return OE_INVALID_CLIENT;
+	memset(c, 0, sizeof(*c));
+	c->id = m->id;
+	memcpy(c->client_id, m->client_id, sizeof(m->client_id));
+	memcpy(c->secret_hash, m->secret_hash, sizeof(m->secret_hash));
+	memcpy(c->grants, m->grants, sizeof(m->grants));
+	memcpy(c->scopes, m->scopes, sizeof(m->scopes));
+	c->access_ttl = m->access_ttl;
+	return client_check_secret(c, secret);
+}
+
+void
+client_forget(const char *client_id)
+{
+	struct remembered *m;
+
+	if (client_id != NULL && (m = remembered(client_id)) != NULL)
+		memset(m, 0, sizeof(*m));
+}

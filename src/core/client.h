@@ -76,4 +76,20 @@ enum oauth_err client_authenticate(const char *client_id, const char *secret,
 enum oauth_err client_check_secret(const struct db_client *c,
     const char *secret);
 
+/*
+ * A process's memory of the confidential clients that obtained tokens by
+ * client_credentials (a few; the oldest is forgotten first), so the next
+ * such request needs no SELECT of the client: the INSERT of its token
+ * checks the row instead (grant_client_credentials_remembered()). Only
+ * what that check covers is kept (no redirect URIs, no name).
+ *
+ * client_recall(): OE_OK with c filled when client_id is remembered and
+ * secret matches its hash (constant time, as client_authenticate());
+ * OE_INVALID_CLIENT otherwise, meaning only "ask the database".
+ */
+void client_remember(const struct db_client *c);
+enum oauth_err client_recall(const char *client_id, const char *secret,
+    struct db_client *c);
+void client_forget(const char *client_id);
+
 #endif

@@ -86,13 +86,14 @@ grant_password(const struct db_client *c, const char *username, const char *pw,
 	return OE_OK;
 }
 
-enum oauth_err
-grant_client_credentials(const struct db_client *c, const char *scope,
-    int dialect, long long now, struct grant_result *r)
+static enum oauth_err
+client_credentials(const struct db_client *c, const char *scope, int dialect,
+    long long now, struct grant_result *r, int checked)
 {
 	struct pair_req pr;
 	char sc[1001];
 	enum oauth_err e;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	/* §4.4: only confidential clients can authenticate for themselves. */
@@ -105,14 +106,32 @@ grant_client_credentials(const struct db_client *c, const char *scope,
 	pr.scope = sc;
 	pr.access_ttl = access_ttl(c);
 	pr.dialect = dialect;
+	pr.checked = checked ? c : NULL;
 	/*
 	 * One row (no refresh token, §4.4.3): a single INSERT is atomic by
 	 * itself, so no transaction and its extra round trips.
 	 */
-	if (token_insert_pair(&pr, now, &r->tok) != DB_OK)
+	rc = token_insert_pair(&pr, now, &r->tok);
+	if (rc == DB_NOTFOUND)
+		return OE_INVALID_CLIENT; /* the remembered row is stale */
+	if (rc != DB_OK)
 		return OE_SERVER;
 	fill_result(r, c, sc, 0);
 	return OE_OK;
+}
+
+enum oauth_err
+grant_client_credentials(const struct db_client *c, const char *scope,
+    int dialect, long long now, struct grant_result *r)
+{
+	return client_credentials(c, scope, dialect, now, r, 0);
+}
+
+enum oauth_err
+grant_client_credentials_remembered(const struct db_client *c,
+    const char *scope, int dialect, long long now, struct grant_result *r)
+{
+	return client_credentials(c, scope, dialect, now, r, 1);
 }
 
 int

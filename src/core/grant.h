@@ -43,6 +43,15 @@ enum oauth_err grant_password(const struct db_client *c, const char *username,
 /* RFC 6749 §4.4: an access token only (§4.4.3: no refresh token). */
 enum oauth_err grant_client_credentials(const struct db_client *c,
     const char *scope, int dialect, long long now, struct grant_result *r);
+/*
+ * The same for a client read from the process's memory (client_recall()):
+ * the token is inserted only if the client's row is still what c says, in
+ * the same statement. OE_INVALID_CLIENT when it is not (client_forget() it
+ * and take the ordinary path); a client must only ever get a token from
+ * here, never an error, since c may be stale.
+ */
+enum oauth_err grant_client_credentials_remembered(const struct db_client *c,
+    const char *scope, int dialect, long long now, struct grant_result *r);
 
 /*
  * RFC 6749 §4.1.3 with RFC 7636: the code must be the client's, unexpired,

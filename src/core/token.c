@@ -67,7 +67,9 @@ token_insert_pair(const struct pair_req *r, long long now, struct issued *out)
 	}
 	if (new_token(&row, out->access) == -1)
 		return DB_ERROR;
-	if ((rc = db_token_insert(&row)) != DB_OK)
+	rc = r->checked != NULL ? db_token_insert_checked(&row, r->checked) :
+				  db_token_insert(&row);
+	if (rc != DB_OK)
 		return rc;
 	out->expires_at = row.expires_at;
 	out->session_id = r->session_id;

@@ -46,6 +46,12 @@ struct pair_req {
 	long long access_ttl, refresh_ttl;
 	const unsigned char *family; /* DB_FAMILY_LEN bytes, or NULL */
 	int dialect;
+	/*
+	 * Not NULL: insert the access token only if this client's row is
+	 * still as given (db_token_insert_checked(); no refresh token);
+	 * DB_NOTFOUND when it is not.
+	 */
+	const struct db_client *checked;
 };
 int token_insert_pair(const struct pair_req *r, long long now,
     struct issued *out);

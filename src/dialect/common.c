@@ -106,6 +106,17 @@ dialect_client(struct ctx *c, const char *id, const char *secret,
 }
 
 enum oauth_err
+dialect_client_recall(struct ctx *c, const char *id, const char *secret,
+    struct db_client *cl, int *basic)
+{
+	enum oauth_err e;
+
+	if ((e = client_credentials(c, &id, &secret, basic)) != OE_OK)
+		return e;
+	return client_recall(id, secret, cl);
+}
+
+enum oauth_err
 dialect_client_token(struct ctx *c, const char *id, const char *secret,
     const char *token, struct db_client *cl, int *basic, struct db_token *t,
     enum oauth_err *te)

@@ -27,6 +27,13 @@ struct token_params {
 enum oauth_err dialect_client(struct ctx *c, const char *id, const char *secret,
     int allow_public, struct db_client *cl, int *basic);
 /*
+ * dialect_client() from the process's memory of clients (client_recall()):
+ * OE_OK when the credentials match a remembered confidential client; any
+ * other answer only means "ask the database" (dialect_client()).
+ */
+enum oauth_err dialect_client_recall(struct ctx *c, const char *id,
+    const char *secret, struct db_client *cl, int *basic);
+/*
  * dialect_client() for a confidential client (introspection), reading the
  * token in the same statement: the client's error is returned, the
  * token's (OE_OK, OE_INVALID_TOKEN, OE_SERVER) put in *te; t and *te mean

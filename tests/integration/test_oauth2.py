@@ -477,6 +477,70 @@ def test_client_credentials_grant(inst):
     assert_tokens(r, default_ttl(inst), "email", refresh=False)
 
 
+# A process that issued to a client by client_credentials remembers the
+# client and, next time, lets the token's INSERT check the client's row
+# instead of reading it first (docs/performance.md). Whatever changes in
+# the row must take effect at once, in every process: each case below sends
+# enough requests that many processes have the client in memory first.
+WARM = 24
+
+
+def cc(inst, c, secret=None, **extra):
+    data = dict(grant_type="client_credentials", **extra)
+    return token_request(inst, data, auth=(c.id, secret or c.secret))
+
+
+def warm(inst, c, **extra):
+    for _ in range(WARM):
+        r = cc(inst, c, **extra)
+        assert r.status_code == 200, r.text
+
+
+def test_remembered_client_loses_a_rotated_secret_at_once(inst):
+    c = make_client(inst, grants=("client_credentials",))
+    warm(inst, c)
+    new = secrets.token_hex(20)
+    inst.sql("UPDATE clients SET secret_hash = CONCAT('sha256:', "
+             "SHA2(%s, 256)) WHERE id = %s", new, c.ref)
+    for _ in range(WARM):
+        assert_invalid_client(cc(inst, c), basic=True)
+    r = cc(inst, c, secret=new)
+    assert_tokens(r, default_ttl(inst), "username email", refresh=False)
+
+
+def test_remembered_client_deleted_or_changed_is_refused_at_once(inst):
+    c = make_client(inst, grants=("client_credentials",))
+    warm(inst, c, scope="email")
+    # The scope it used is taken away: invalid_scope, never a token.
+    inst.sql("UPDATE clients SET scopes = 'username' WHERE id = %s", c.ref)
+    for _ in range(WARM):
+        assert_error(cc(inst, c, scope="email"), 400, "invalid_scope",
+                     D_SCOPE)
+    warm(inst, c, scope="username")
+    # The grant is taken away: unauthorized_client.
+    inst.sql("UPDATE clients SET grants = 'password' WHERE id = %s", c.ref)
+    for _ in range(WARM):
+        assert_error(cc(inst, c), 400, "unauthorized_client",
+                     D_UNAUTHORIZED)
+    inst.sql("UPDATE clients SET grants = 'client_credentials' WHERE "
+             "id = %s", c.ref)
+    warm(inst, c)
+    # A new access_ttl shows in the very next answer.
+    inst.sql("UPDATE clients SET access_ttl = 123 WHERE id = %s", c.ref)
+    for _ in range(WARM):
+        r = cc(inst, c)
+        assert r.status_code == 200 and r.json()["expires_in"] == 123
+    # Deleted: invalid_client, and no token row written for it.
+    issued = inst.sql("SELECT COUNT(*) FROM tokens WHERE client_ref = %s",
+                      c.ref)
+    proc = inst.cli("client", "del", c.id)
+    assert proc.returncode == 0, proc.stderr
+    for _ in range(WARM):
+        assert_invalid_client(cc(inst, c), basic=True)
+    assert inst.sql("SELECT COUNT(*) FROM tokens WHERE client_ref = %s",
+                    c.ref) == issued
+
+
 def test_client_credentials_for_a_public_client_is_invalid_client(inst):
     # §4.4: only confidential clients; a public client cannot authenticate
     # (§2.3), so this is §5.2 "no client authentication included".
