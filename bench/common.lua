@@ -73,6 +73,20 @@ function M.cycle(list, first, last)
 	end
 end
 
+-- Requests built once, before the run: build(token) returns one request
+-- (wrk.format), made here for every token of this thread's slice, and the
+-- iterator returned hands them out in turn. wrk calls request() for each
+-- request; formatting there would cost the client about 10 us of the two
+-- shared cores per request (docs/performance.md), which the constant
+-- ceilings (/readyz, wrk's own static request) do not pay.
+function M.prebuilt(build, list, first, last)
+	local reqs = {}
+	for i = first, last do
+		reqs[#reqs + 1] = build(list[i])
+	end
+	return M.cycle(reqs, 1, #reqs)
+end
+
 function done(summary, latency, requests)
 	local bad, wraps = 0, 0
 	for _, t in ipairs(threads) do

@@ -2,17 +2,19 @@
 -- the bench client's Basic credentials (a resource server, so every token
 -- is visible to it) and a different token of the filled set each time.
 local bench = dofile(os.getenv("BENCH_DIR") .. "/common.lua")
-local next_token, headers
+local next_request
 
 function init(args)
-	next_token = bench.cycle(bench.load_tokens())
-	headers = {
+	local headers = {
 		["Authorization"] = bench.env("BENCH_BASIC"),
 		["Content-Type"] = "application/x-www-form-urlencoded",
 	}
+	next_request = bench.prebuilt(function(token)
+		return wrk.format("POST", "/oauth/introspect", headers,
+		    "token=" .. token)
+	end, bench.load_tokens())
 end
 
 function request()
-	return wrk.format("POST", "/oauth/introspect", headers,
-	    "token=" .. next_token())
+	return next_request()
 end

@@ -4,17 +4,19 @@
 -- for this run (bench/run.sh), and a wrap (the slice ran out) shows up as
 -- wrapped > 0 and 400 answers.
 local bench = dofile(os.getenv("BENCH_DIR") .. "/common.lua")
-local next_token, headers
+local next_request
 
 function init(args)
-	next_token = bench.cycle(bench.load_tokens())
-	headers = {
+	local headers = {
 		["Authorization"] = bench.env("BENCH_BASIC"),
 		["Content-Type"] = "application/x-www-form-urlencoded",
 	}
+	next_request = bench.prebuilt(function(token)
+		return wrk.format("POST", "/oauth/token", headers,
+		    "grant_type=refresh_token&refresh_token=" .. token)
+	end, bench.load_tokens())
 end
 
 function request()
-	return wrk.format("POST", "/oauth/token", headers,
-	    "grant_type=refresh_token&refresh_token=" .. next_token())
+	return next_request()
 end

@@ -14,13 +14,15 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_TOKENS       live access tokens in the table [1000000]
-#   BENCH_DURATION     seconds per measured run [10]
+#   BENCH_DURATION     seconds per measured run [8]
 #   BENCH_WARMUP       seconds of the unrecorded warm-up run [3]
 #   BENCH_RUNS         measured runs per scenario and concurrency [3]
-#   BENCH_POOL_WARMUP  seconds of unrecorded traffic to /healthz and /bare/
-#                      after Apache starts, at the highest concurrency plus 8,
-#                      so mod_fcgid has spawned its pool before anything is
-#                      measured (it spawns only on demand) [15]
+#   BENCH_POOL_WARMUP  at most this many seconds of unrecorded traffic to
+#                      /healthz and /bare/ after Apache starts, at the
+#                      highest concurrency plus 8, in rounds of 5 s until
+#                      each class has a process for every connection of the
+#                      highest concurrency: mod_fcgid spawns only on demand,
+#                      and each request that finds none idle sleeps 1 s [60]
 #   BENCH_CONCURRENCY  wrk connections, a list ["16 64"]
 #   BENCH_THREADS      wrk threads [2]
 #   BENCH_SCENARIOS    which, a list [all]: healthz bare readyz verify_small
@@ -34,8 +36,15 @@
 #                      report says so
 #   BENCH_PROXY=N      serve the application from a fixed pool of N
 #                      processes behind mod_proxy_fcgi instead of mod_fcgid
-#                      (apache-conf/proxy-fcgi.conf; the bare program stays
-#                      under mod_fcgid); the report says so
+#                      for the whole run (apache-conf/proxy-fcgi.conf; the
+#                      bare program stays under mod_fcgid); the report says so
+#   BENCH_FIXED_POOL   processes of the fixed pool of the last phase: after
+#                      the mod_fcgid scenarios, /readyz, verify-token and
+#                      client_credentials run again with the application
+#                      behind mod_proxy_fcgi, the other configuration the
+#                      project ships (0: no such phase; none with
+#                      BENCH_PROXY) [8]
+#   BENCH_FIXED_CONCURRENCY  wrk connections of that phase, a list ["64"]
 #   BENCH_REFRESH_SLICE  unused refresh tokens filled per refresh run
 #                      (each request uses one up) [60000]
 #   BENCH_RESULTS      the report file [bench/results.md]
@@ -53,16 +62,19 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 TOKENS=${BENCH_TOKENS:-1000000}
-DURATION=${BENCH_DURATION:-10}
+DURATION=${BENCH_DURATION:-8}
 WARMUP=${BENCH_WARMUP:-3}
 RUNS=${BENCH_RUNS:-3}
-POOL_WARMUP=${BENCH_POOL_WARMUP:-15}
+POOL_WARMUP=${BENCH_POOL_WARMUP:-60}
 CONCS=${BENCH_CONCURRENCY:-16 64}
 THREADS=${BENCH_THREADS:-2}
 SCENARIOS=${BENCH_SCENARIOS:-all}
 PORT=${BENCH_PORT:-18900}
 OVERRIDE=${BENCH_APACHE:-}
 PROXY=${BENCH_PROXY:-0}
+FIXED=${BENCH_FIXED_POOL:-8}
+FIXED_CONCS=${BENCH_FIXED_CONCURRENCY:-64}
+[ "$PROXY" -gt 0 ] 2>/dev/null && FIXED=0
 RESULTS=${BENCH_RESULTS:-$BENCH/results.md}
 KEEP=${BENCH_KEEP:-0}
 
@@ -93,14 +105,14 @@ note() {
 }
 
 for v in TOKENS DURATION WARMUP RUNS THREADS PORT REFRESH_SLICE PROXY \
-    POOL_WARMUP; do
+    POOL_WARMUP FIXED; do
 	case ${!v} in
 	'' | *[!0-9]*) die "BENCH_$v must be a number: '${!v}'" ;;
 	esac
 done
 [ "$TOKENS" -ge "$SMALL" ] || die "BENCH_TOKENS must be at least $SMALL"
 [ "$RUNS" -ge 1 ] && [ "$DURATION" -ge 1 ] || die "runs and duration >= 1"
-for c in $CONCS; do
+for c in $CONCS $FIXED_CONCS; do
 	case $c in '' | *[!0-9]*) die "BENCH_CONCURRENCY: '$c'" ;; esac
 	[ "$c" -ge "$THREADS" ] || die "concurrency $c < $THREADS threads"
 done
@@ -288,16 +300,22 @@ done
 # BENCH_PROXY: the application from a fixed pool behind mod_proxy_fcgi,
 # the way apache-conf/proxy-fcgi.conf serves it (ProxyPass wins over the
 # template's AliasMatch onto the binary: mod_proxy translates first).
-if [ "$PROXY" -gt 0 ]; then
+# start_fixed_pool N: N processes on one socket (bench/fcgi-pool.py, in
+# place of the systemd units of apache-conf/proxy-fcgi.conf).
+start_fixed_pool() {
 	mkdir -p "$VAR/proxy"
 	chown www-data:www-data "$VAR/proxy"
-	/usr/bin/python3 "$BENCH/fcgi-pool.py" "$VAR/proxy/oauth.sock" "$PROXY" \
+	/usr/bin/python3 "$BENCH/fcgi-pool.py" "$VAR/proxy/oauth.sock" "$1" \
 	    www-data "$BIN" "OAUTH_CONFIG=$CONF" "PATH=/usr/bin:/bin" \
 	    >"$OUT/proxy-pids.txt" 2>>"$VAR/log/error.log" ||
 	    die "could not start the fixed pool"
+}
+
+# proxy_conf FILE: the application behind mod_proxy_fcgi in FILE.
+proxy_conf() {
 	awk -v sock="$VAR/proxy/oauth.sock" '
 	/^# --- mounts/ && !done {
-		print "# bench/run.sh (BENCH_PROXY): the application behind mod_proxy_fcgi."
+		print "# bench/run.sh: the application behind mod_proxy_fcgi."
 		print "LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so"
 		print "LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so"
 		print "ProxyPassMatch \"^/(?!bare/|static/)(.*)$\" \"unix:" sock "|fcgi://localhost/$1\""
@@ -310,8 +328,13 @@ if [ "$PROXY" -gt 0 ]; then
 		print ""
 		done = 1
 	}
-	{ print }' "$AP_CONF.bench" >"$AP_CONF.proxy"
-	mv -f "$AP_CONF.proxy" "$AP_CONF.bench"
+	{ print }' "$1" >"$1.proxy"
+	mv -f "$1.proxy" "$1"
+}
+
+if [ "$PROXY" -gt 0 ]; then
+	start_fixed_pool "$PROXY"
+	proxy_conf "$AP_CONF.bench"
 fi
 mv -f "$AP_CONF.bench" "$AP_CONF"
 env -i PATH="$PATH" LANG=C /usr/sbin/apache2 -f "$AP_CONF" -t >/dev/null 2>&1 ||
@@ -327,19 +350,8 @@ done
 # mod_fcgid starts processes only when a request finds none idle (and that
 # request sleeps a second first), and FcgidMinProcessesPerClass only keeps
 # them from being reaped: the pool is grown by traffic. Grow both classes
-# to the highest concurrency (plus a margin) before measuring anything.
-if [ "$POOL_WARMUP" -gt 0 ]; then
-	maxc=0
-	for c in $CONCS; do [ "$c" -le "$maxc" ] || maxc=$c; done
-	note "growing the FastCGI pools: ${POOL_WARMUP}s at $((maxc + 8)) connections"
-	for path in /healthz /bare/; do
-		wrk -t"$THREADS" -c$((maxc + 8)) -d"${POOL_WARMUP}s" "$URL$path" \
-		    >"$OUT/pool-warmup-${path//\//}.txt" 2>&1 ||
-		    die "wrk failed growing the pool"
-	done
-fi
+# to the highest concurrency before measuring anything.
 
-# --- measuring ---------------------------------------------------------------
 # FastCGI processes of the application (not the bare program): www-data
 # processes started with this instance's OAUTH_CONFIG.
 app_pids() {
@@ -353,6 +365,38 @@ app_pids() {
 	done
 }
 
+bare_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$OUT/bare.fcgi" ] ||
+		    continue
+		echo "${p#/proc/}"
+	done
+}
+
+if [ "$POOL_WARMUP" -gt 0 ]; then
+	maxc=0
+	for c in $CONCS; do [ "$c" -le "$maxc" ] || maxc=$c; done
+	note "growing the FastCGI pools to $maxc processes a class (at most ${POOL_WARMUP}s at $((maxc + 8)) connections)"
+	W0=$SECONDS
+	while [ $((SECONDS - W0)) -lt "$POOL_WARMUP" ]; do
+		for path in /healthz /bare/; do
+			wrk -t"$THREADS" -c$((maxc + 8)) -d5s "$URL$path" \
+			    >>"$OUT/pool-warmup-${path//\//}.txt" 2>&1 ||
+			    die "wrk failed growing the pool"
+		done
+		napp=$(app_pids | wc -l)
+		nbare=$(bare_pids | wc -l)
+		note "pool: $napp application, $nbare bare processes"
+		[ "$PROXY" -gt 0 ] && napp=$maxc
+		[ "$napp" -ge "$maxc" ] && [ "$nbare" -ge "$maxc" ] && break
+	done
+	echo "pool_warmup_seconds=$((SECONDS - W0))" >"$OUT/warmup.env"
+	echo "pool_app=$(app_pids | wc -l)" >>"$OUT/warmup.env"
+	echo "pool_bare=$(bare_pids | wc -l)" >>"$OUT/warmup.env"
+fi
+
+# --- measuring ---------------------------------------------------------------
 # Wait (at most 3 s) until no application process is running: requests
 # still in flight when wrk stops would otherwise be sampled mid-hash (a
 # yescrypt verify holds 16 MiB while it runs, and returns it after).
@@ -421,6 +465,14 @@ wrk_run() { # scenario conc run script path duration
 one() { # scenario conc run seconds
 	local verify=/api/oauth/$USER_ID/verify-token/v1/ line
 	case $1 in
+	fixed_readyz) wrk_run "$1" "$2" "$3" get.lua /readyz "$4" ;;
+	fixed_verify)
+		BENCH_TOKENS_FILE=$OUT/sample.tokens \
+		    wrk_run "$1" "$2" "$3" verify.lua "$verify" "$4"
+		;;
+	fixed_client_credentials)
+		wrk_run "$1" "$2" "$3" client_credentials.lua / "$4"
+		;;
 	healthz) wrk_run "$1" "$2" "$3" get.lua /healthz "$4" ;;
 	bare) wrk_run "$1" "$2" "$3" get.lua /bare/ "$4" ;;
 	readyz) wrk_run "$1" "$2" "$3" get.lua /readyz "$4" ;;
@@ -464,6 +516,32 @@ one() { # scenario conc run seconds
 	esac
 }
 
+# Wait (at most 120 s) until MariaDB is idle: below 5 % of one core for 2
+# seconds in a row. After hundreds of thousands of writes (the fill, the
+# refresh runs) InnoDB purges undo logs and flushes dirty pages for a
+# minute or more, and a scenario measured meanwhile shares the cores with
+# that: the fixed pool's verify-token ran at half its speed right after
+# the refresh and login runs. The time waited is in the report.
+settle() { # label
+	local pid ticks prev quiet=0 t0=$SECONDS hz
+	pid=$(cat "$VAR/mariadb.pid" 2>/dev/null) || return 0
+	hz=$(getconf CLK_TCK)
+	prev=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) || return 0
+	while [ $((SECONDS - t0)) -lt 120 ]; do
+		sleep 1
+		ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) ||
+		    return 0
+		if [ $(((ticks - prev) * 100)) -lt $((5 * hz)) ]; then
+			quiet=$((quiet + 1))
+			[ "$quiet" -ge 2 ] && break
+		else
+			quiet=0
+		fi
+		prev=$ticks
+	done
+	echo "settle_$1=$((SECONDS - t0))" >>"$OUT/settle.env"
+}
+
 # Scenarios that are compared with each other run interleaved: at each
 # concurrency, a warm-up of each, then RUNS rounds in which every one of
 # them runs once, in turn. A ratio then compares runs made minutes apart
@@ -473,7 +551,7 @@ group() { # scenario...
 	local c r s
 	for c in $CONCS; do
 		for s in "$@"; do
-			want "$s" || [ "$s" = hash ] || continue
+			want "${s#fixed_}" || [ "$s" = hash ] || continue
 			[ "$s" = hash ] && ! want login && continue
 			[ "$s" = hash ] || printf '%s\tc%s\t%s\n' "$s" "$c" \
 			    "BENCH_DIR=bench BENCH_THREADS=$THREADS$(cmd_env "$s") wrk -t$THREADS -c$c -d${DURATION}s --timeout 10s -s bench/$(script_of "$s") $URL$(path_of "$s")" \
@@ -483,7 +561,7 @@ group() { # scenario...
 		done
 		for r in $(seq 1 "$RUNS"); do
 			for s in "$@"; do
-				want "$s" || [ "$s" = hash ] || continue
+				want "${s#fixed_}" || [ "$s" = hash ] || continue
 				[ "$s" = hash ] && ! want login && continue
 				one "$s" "$c" "$r" "$DURATION"
 				[ "$s" = hash ] || mem_sample "$s c$c r$r"
@@ -493,7 +571,7 @@ group() { # scenario...
 }
 
 script_of() {
-	case $1 in
+	case ${1#fixed_} in
 	healthz | bare | readyz) echo get.lua ;;
 	verify_small | verify) echo verify.lua ;;
 	*) echo "$1.lua" ;;
@@ -501,7 +579,7 @@ script_of() {
 }
 
 path_of() {
-	case $1 in
+	case ${1#fixed_} in
 	healthz) echo /healthz ;;
 	bare) echo /bare/ ;;
 	readyz) echo /readyz ;;
@@ -513,7 +591,7 @@ path_of() {
 # What a scenario's wrk reads from its environment, for the report (the
 # client's credentials and the password are not printed).
 cmd_env() {
-	case $1 in
+	case ${1#fixed_} in
 	verify_small) echo " BENCH_TOKENS_FILE=bench/out/small.tokens BENCH_USER_ID=$USER_ID" ;;
 	verify) echo " BENCH_TOKENS_FILE=bench/out/sample.tokens BENCH_USER_ID=$USER_ID" ;;
 	introspect) echo " BENCH_TOKENS_FILE=bench/out/sample.tokens BENCH_BASIC='Basic <bench-rs:secret>'" ;;
@@ -584,6 +662,9 @@ export BENCH_PASSWORD
 	    "$AP_CONF" | grep -v -E 'FcgidInitialEnv|FcgidIPCDir|FcgidProcessTableFile' |
 	    awk '{printf "apache_%s=%s\n", $1, $2}'
 	echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "fixed_pool=$FIXED"
+	echo "fixed_concs=$(echo $FIXED_CONCS)"
+	[ -f "$OUT/warmup.env" ] && cat "$OUT/warmup.env"
 } >"$OUT/meta.env"
 
 # --- 1. the small table: verify-token at 10,000 tokens --------------------
@@ -616,8 +697,33 @@ echo "token_rows=$(db -e 'SELECT COUNT(*) FROM tokens')" >>"$OUT/meta.env"
 export_sample "$TOKENS" "$OUT/sample.tokens"
 
 # /readyz is measured again here, interleaved with what is compared to it.
+settle full_table
 group readyz verify introspect client_credentials refresh
+settle login
 group login hash
+
+# --- 3. the fixed pool behind mod_proxy_fcgi ------------------------------------
+# The configuration apache-conf/proxy-fcgi.conf ships, in the same Apache
+# with the same database and tokens: BENCH_FIXED_POOL processes on one
+# socket, the requests waiting in its queue when all are busy.
+if [ "$FIXED" -gt 0 ] && { want readyz || want verify ||
+    want client_credentials; }; then
+	settle fixed_pool
+	note "the application behind mod_proxy_fcgi: a fixed pool of $FIXED"
+	start_fixed_pool "$FIXED"
+	proxy_conf "$AP_CONF"
+	env -i PATH="$PATH" LANG=C /usr/sbin/apache2 -f "$AP_CONF" -t \
+	    >/dev/null 2>&1 || die "Apache refuses the mod_proxy_fcgi setup"
+	env -i PATH="$PATH" LANG=C /usr/sbin/apache2 -f "$AP_CONF" -k graceful
+	for i in $(seq 1 100); do
+		[ "$(curl -s -m 2 "$URL/readyz")" = ready ] && break
+		sleep 0.2
+	done
+	[ "$(curl -s -m 2 "$URL/readyz")" = ready ] ||
+	    die "GET /readyz does not answer through mod_proxy_fcgi"
+	CONCS=$FIXED_CONCS group fixed_readyz fixed_verify \
+	    fixed_client_credentials
+fi
 
 sleep 1
 mem_sample "end"
@@ -627,6 +733,7 @@ mem_sample "end"
 	echo "fcgid_errors=$(grep -c -E 'mod_fcgid: (can.t apply|.*deadlock)' \
 	    "$VAR/log/error.log" 2>/dev/null || true)"
 	echo "final_rows=$(db -e 'SELECT COUNT(*) FROM tokens')"
+	[ -f "$OUT/settle.env" ] && cat "$OUT/settle.env"
 } >>"$OUT/meta.env"
 cp "$VAR/log/error.log" "$OUT/error.log.txt" 2>/dev/null || true
 
