@@ -8,7 +8,7 @@
 #   bench/profile.sh [SCENARIO...]
 #
 # For each scenario (default: bare healthz readyz verify introspect
-# client_credentials), wrk runs at BENCH_PROFILE_CONC connections [16] for
+# client_credentials; login too when asked), wrk runs at BENCH_PROFILE_CONC connections [16] for
 # BENCH_PROFILE_SECONDS [8] while `perf record -a` samples every core for
 # the middle of the run; MariaDB's status counters are read around it. The
 # line printed per scenario:
@@ -62,6 +62,7 @@ args_of() { # scenario: wrk script and path
 	verify) echo "verify.lua /api/oauth/$BENCH_USER_ID/verify-token/v1/" ;;
 	introspect) echo "introspect.lua /" ;;
 	client_credentials) echo "client_credentials.lua /" ;;
+	login) echo "login.lua /" ;;
 	*) die "unknown scenario $1" ;;
 	esac
 }
