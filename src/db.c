@@ -61,6 +61,7 @@ enum stmt {
 	S_PURGE_TOKENS,
 	S_PURGE_FAILURES,
 	S_PURGE_SESSIONS,
+	S_SESSIONS_MAX_ID,
 	S_MIGRATIONS_CREATE,
 	S_MIGRATIONS_MAX,
 	S_MIGRATIONS_ADD,
@@ -221,11 +222,18 @@ static const char *const sql[S__MAX] = {
 	[S_PURGE_TOKENS] = "DELETE FROM tokens WHERE expires_at < ? LIMIT ?",
 	[S_PURGE_FAILURES] = "DELETE FROM login_failures WHERE created_at < ? "
 			     "LIMIT ?",
-	/* A session is dead once no token of it is left. */
+	/*
+	 * A session is dead once no token of it is left. Looked for in a
+	 * window of ids, never in the whole table: every live session older
+	 * than the cutoff would be examined (and, by a DELETE, locked) on
+	 * each purge otherwise -- 35 ms of MariaDB a purge with 20,000 live
+	 * sessions, every 100th request.
+	 */
 	[S_PURGE_SESSIONS] =
-	    "DELETE FROM sessions WHERE created_at < ? AND "
-	    "NOT EXISTS (SELECT 1 FROM tokens t WHERE t.session_id = "
-	    "sessions.id) LIMIT ?",
+	    "DELETE FROM sessions WHERE id >= ? AND id < ? AND "
+	    "created_at < ? AND NOT EXISTS (SELECT 1 FROM tokens t WHERE "
+	    "t.session_id = sessions.id)",
+	[S_SESSIONS_MAX_ID] = "SELECT COALESCE(MAX(id), 0) FROM sessions",
 	[S_MIGRATIONS_CREATE] =
 	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version INT NOT NULL PRIMARY KEY COMMENT 'sql/NNN_*.sql number', "
@@ -1315,9 +1323,48 @@ db_failures_clear(const char *login)
 	return run_change(S_FAILURES_CLEAR, in, NULL);
 }
 
+/* Dead sessions with ids in [first, first + n): *deleted += their count. */
+static int
+purge_sessions(unsigned long long first, unsigned long long n, long long now,
+    unsigned long long *deleted)
+{
+	MYSQL_BIND in[3];
+	unsigned long long end = first + n, k = 0;
+	/* Give a fresh session a minute to receive its first token. */
+	long long cutoff = now - 60;
+
+	p_ull(&in[0], &first);
+	p_ull(&in[1], &end);
+	p_ll(&in[2], &cutoff);
+	if (run_change(S_PURGE_SESSIONS, in, &k) != DB_OK)
+		return DB_ERROR;
+	*deleted += k;
+	return DB_OK;
+}
+
+static int
+sessions_max_id(unsigned long long *max)
+{
+	struct res r[1];
+	char v[24];
+	int rc;
+
+	r_set(&r[0], v, sizeof(v));
+	if ((rc = run_row(S_SESSIONS_MAX_ID, NULL, r, 1)) != DB_OK)
+		return rc == DB_NOTFOUND ? DB_OK : rc;
+	*max = r_ull(&r[0]);
+	return DB_OK;
+}
+
 int
 db_purge(long long now, unsigned int limit, unsigned long long *deleted)
 {
+	/*
+	 * The next window of session ids this process looks at: the windows
+	 * sweep the table from a random start (so the processes spread
+	 * out) and wrap after its highest id.
+	 */
+	static unsigned long long cursor, max_id;
 	MYSQL_BIND in[2];
 	long long lim = limit, cutoff;
 	unsigned long long n = 0;
@@ -1334,12 +1381,30 @@ db_purge(long long now, unsigned int limit, unsigned long long *deleted)
 	if (run_change(S_PURGE_FAILURES, in, &n) != DB_OK)
 		return DB_ERROR;
 	*deleted += n;
-	/* Give a fresh session a minute to receive its first token. */
-	cutoff = now - 60;
-	p_ll(&in[0], &cutoff);
-	if (run_change(S_PURGE_SESSIONS, in, &n) != DB_OK)
+	if (cursor == 0 || cursor > max_id) {
+		if (sessions_max_id(&max_id) != DB_OK)
+			return DB_ERROR;
+		cursor = cursor == 0 && max_id > 0 ?
+		    1 + (unsigned long long)rand() % max_id :
+		    1;
+	}
+	if (purge_sessions(cursor, limit, now, deleted) != DB_OK)
 		return DB_ERROR;
-	*deleted += n;
+	cursor += limit;
+	return DB_OK;
+}
+
+int
+db_purge_sessions_all(long long now, unsigned long long *deleted)
+{
+	unsigned long long max = 0, first;
+
+	*deleted = 0;
+	if (sessions_max_id(&max) != DB_OK)
+		return DB_ERROR;
+	for (first = 1; first <= max; first += 1000)
+		if (purge_sessions(first, 1000, now, deleted) != DB_OK)
+			return DB_ERROR;
 	return DB_OK;
 }
 

@@ -206,11 +206,14 @@ int db_failure_add(const char *login, const char *ip, long long now);
 int db_failures_clear(const char *login);
 
 /*
- * Delete at most `limit` expired rows from each table that grows (tokens
- * past expiry, revoked sessions without tokens, old login failures);
- * *deleted gets the total. Small batches: no long locks.
+ * Delete at most `limit` expired tokens and old login failures, and the
+ * sessions without tokens among the next `limit` session ids (a window
+ * that sweeps the table across calls); *deleted gets the total. Small
+ * batches, bounded work: no long locks, no scan of the live sessions.
  */
 int db_purge(long long now, unsigned int limit, unsigned long long *deleted);
+/* Every session without tokens, in windows of 1000 ids (oauth.fcgi purge). */
+int db_purge_sessions_all(long long now, unsigned long long *deleted);
 
 /*
  * Legacy import (SPEC section 3): read `users` and `auth_tokens` of the

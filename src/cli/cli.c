@@ -354,6 +354,10 @@ cmd_purge(int argc, char **argv)
 			return db_fail("purge");
 		total += n;
 	} while (n > 0);
+	/* The sessions left without tokens, all of them this time. */
+	if (db_purge_sessions_all(now, &n) != DB_OK)
+		return db_fail("purge");
+	total += n;
 	printf("purged %llu expired rows\n", total);
 	return 0;
 }

@@ -52,3 +52,29 @@ def test_purge_every_zero_never_purges(inst):
         assert r.status_code == 200, r
     assert present(inst, digest)
     inst.sql("DELETE FROM tokens WHERE digest = %s", digest)
+
+
+def test_cli_purge_deletes_every_session_without_tokens(inst, new_user):
+    # The request-driven purge looks at a window of session ids at a time
+    # (never a scan of all live sessions); `oauth.fcgi purge` sweeps them
+    # all.
+    name, _ = new_user()
+    uid = inst.sql("SELECT id FROM users WHERE username = %s", name)[0][0]
+    old = int(time.time()) - 7200
+    ids = []
+    for _ in range(3):
+        inst.sql("INSERT INTO sessions (user_id, device_info, created_at, "
+                 "last_access) VALUES (%s, 'dead', %s, %s)", uid, old, old)
+        ids.append(inst.sql("SELECT MAX(id) FROM sessions")[0][0])
+    inst.sql("INSERT INTO sessions (user_id, device_info, created_at, "
+             "last_access) VALUES (%s, 'live', %s, %s)", uid, old, old)
+    live = inst.sql("SELECT MAX(id) FROM sessions")[0][0]
+    inst.sql("INSERT INTO tokens (digest, kind, session_id, user_id, scope, "
+             "created_ms, expires_at) VALUES (%s, 1, %s, %s, '', %s, %s)",
+             secrets.token_bytes(32), live, uid, old * 1000,
+             int(time.time()) + 3600)
+    proc = inst.cli("purge")
+    assert proc.returncode == 0, proc.stderr
+    left = {r[0] for r in inst.sql(
+        "SELECT id FROM sessions WHERE user_id = %s", uid)}
+    assert left == {live}
