@@ -87,6 +87,19 @@ function M.prebuilt(build, list, first, last)
 	return M.cycle(reqs, 1, #reqs)
 end
 
+-- For the POST scripts: an iterator over this thread's requests, each a
+-- form POST to path with the bench client's Basic credentials and the
+-- body body(token) for the next token of the file.
+function M.posts(path, body)
+	local headers = {
+		["Authorization"] = M.env("BENCH_BASIC"),
+		["Content-Type"] = "application/x-www-form-urlencoded",
+	}
+	return M.prebuilt(function(token)
+		return wrk.format("POST", path, headers, body(token))
+	end, M.load_tokens())
+end
+
 function done(summary, latency, requests)
 	local bad, wraps = 0, 0
 	for _, t in ipairs(threads) do

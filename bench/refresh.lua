@@ -7,14 +7,9 @@ local bench = dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 local next_request
 
 function init(args)
-	local headers = {
-		["Authorization"] = bench.env("BENCH_BASIC"),
-		["Content-Type"] = "application/x-www-form-urlencoded",
-	}
-	next_request = bench.prebuilt(function(token)
-		return wrk.format("POST", "/oauth/token", headers,
-		    "grant_type=refresh_token&refresh_token=" .. token)
-	end, bench.load_tokens())
+	next_request = bench.posts("/oauth/token", function(token)
+		return "grant_type=refresh_token&refresh_token=" .. token
+	end)
 end
 
 function request()

@@ -755,7 +755,7 @@ struct client_row {
 };
 
 static void
-client_bind_at(struct client_row *row, struct res *r, struct db_client *c)
+client_bind(struct client_row *row, struct res *r, struct db_client *c)
 {
 	memset(c, 0, sizeof(*c));
 	r_set(&r[0], row->id, sizeof(row->id));
@@ -772,7 +772,7 @@ client_bind_at(struct client_row *row, struct res *r, struct db_client *c)
 }
 
 static void
-client_fill_at(const struct res *r, struct db_client *c)
+client_fill(const struct res *r, struct db_client *c)
 {
 	c->id = r_ull(&r[0]);
 	c->is_public = r_ll(&r[7]) != 0;
@@ -781,28 +781,16 @@ client_fill_at(const struct res *r, struct db_client *c)
 	c->created_at = r_ll(&r[10]);
 }
 
-static void
-client_bind(struct client_row *row, struct db_client *c)
-{
-	client_bind_at(row, row->r, c);
-}
-
-static void
-client_fill(struct client_row *row, struct db_client *c)
-{
-	client_fill_at(row->r, c);
-}
-
 static int
 client_get(enum stmt id, MYSQL_BIND *in, struct db_client *c)
 {
 	struct client_row row;
 	int rc;
 
-	client_bind(&row, c);
+	client_bind(&row, row.r, c);
 	rc = run_row(id, in, row.r, ARRAY_SIZE(row.r));
 	if (rc == DB_OK)
-		client_fill(&row, c);
+		client_fill(row.r, c);
 	return rc;
 }
 
@@ -873,11 +861,11 @@ db_client_list(int (*cb)(const struct db_client *c, void *arg), void *arg)
 
 	if ((st = run(S_CLIENT_LIST, NULL)) == NULL)
 		return DB_ERROR;
-	client_bind(&row, &c);
+	client_bind(&row, row.r, &c);
 	if (bind_results(st, row.r, ARRAY_SIZE(row.r)) != DB_OK)
 		return DB_ERROR;
 	while ((rc = fetch(st, row.r, ARRAY_SIZE(row.r))) == DB_OK) {
-		client_fill(&row, &c);
+		client_fill(row.r, &c);
 		if (cb(&c, arg) != 0)
 			break;
 	}
@@ -1179,13 +1167,13 @@ db_client_token(const char *client_id,
 	int rc;
 
 	*token_found = 0;
-	client_bind_at(&crow, r, c);
+	client_bind(&crow, r, c);
 	token_bind(&trow, r + 11, t);
 	p_bin(&in[0], digest, DB_DIGEST_LEN);
 	p_str(&in[1], client_id);
 	if ((rc = run_row(S_CLIENT_TOKEN, in, r, ARRAY_SIZE(r))) != DB_OK)
 		return rc;
-	client_fill_at(r, c);
+	client_fill(r, c);
 	/* tokens.kind is NOT NULL: NULL means the LEFT JOIN found none. */
 	if (!r[11 + 1].null) {
 		token_fill(&trow, r + 11, digest, t);

@@ -40,5 +40,5 @@ session_touch(unsigned long long id, long long last_access, long long now)
 		log_warn("last_access not updated: %s", db_error());
 		return -1;
 	}
-	return 0;
+	return 1;
 }

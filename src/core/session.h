@@ -15,8 +15,9 @@
 
 /*
  * Note a use of the session at `now` if its last_access is stale (see
- * SESSION_TOUCH_SECONDS); 0, or -1 when the write failed (logged; a
- * failed touch never fails the request that caused it).
+ * SESSION_TOUCH_SECONDS): 1 when written, 0 when not due (or id is 0),
+ * -1 when the write failed (logged; a failed touch never fails the
+ * request that caused it).
  */
 int session_touch(unsigned long long id, long long last_access, long long now);
 

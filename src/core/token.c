@@ -205,9 +205,7 @@ token_check(const char *token, long long now, struct db_token *t)
 		return e;
 	if (t->kind != TOKEN_ACCESS || !token_live(t, now))
 		return OE_INVALID_TOKEN;
-	if (t->session_id != 0 &&
-	    now - t->session_last_access >= SESSION_TOUCH_SECONDS &&
-	    session_touch(t->session_id, t->session_last_access, now) == 0)
+	if (session_touch(t->session_id, t->session_last_access, now) == 1)
 		t->session_last_access = now;
 	return OE_OK;
 }
