@@ -510,9 +510,25 @@ app_pids() {
 	done
 }
 
+# The logs are readable by owner and group only (SPEC section 14): files
+# that exist already are brought to 0640 (logs of an older instance were
+# 0644), and Apache runs under umask 027 so that a file it creates (after
+# a rotation or a removal) is 0640 too.
+private_logs() {
+	local f
+	mkdir -p "$VAR/log"
+	chmod 0750 "$VAR/log"
+	for f in access.log error.log apache-start.log mariadb.err \
+	    install-db.log; do
+		[ -e "$VAR/log/$f" ] || (umask 027 && : >>"$VAR/log/$f")
+		chmod 0640 "$VAR/log/$f"
+	done
+}
+
 apache_start() {
 	local out
 	mkdir -p "$VAR/apache/run" "$VAR/log" "$VAR/fcgid"
+	private_logs
 	# mod_fcgid's process manager runs as www-data and binds the
 	# FastCGI processes' sockets here.
 	chown www-data:www-data "$VAR/fcgid"
@@ -530,8 +546,9 @@ apache_start() {
 	fi
 	# apache2 -k start daemonizes itself; stdio to a file so nothing
 	# keeps the caller (make) waiting.
-	if ! env -i PATH="$PATH" LANG=C setsid /usr/sbin/apache2 \
-	    -f "$AP_CONF" -k start </dev/null >"$VAR/log/apache-start.log" 2>&1 9>&-; then
+	if ! (umask 027 && exec env -i PATH="$PATH" LANG=C setsid \
+	    /usr/sbin/apache2 -f "$AP_CONF" -k start </dev/null \
+	    >"$VAR/log/apache-start.log" 2>&1 9>&-); then
 		cat "$VAR/log/apache-start.log" >&2
 		tail -n 20 "$VAR/log/error.log" >&2 2>/dev/null || true
 		die "Apache did not start"
@@ -678,6 +695,7 @@ cmd_up() {
 	lock
 	mkdir -p "$VAR/log"
 	chmod 0755 "$VAR"
+	private_logs
 	ensure_reachable "$VAR/x"
 	ensure_reachable "$BINARY"
 	runuser -u www-data -- test -x "$BINARY" ||
