@@ -100,15 +100,24 @@ legacy_error(struct ctx *c, enum oauth_err e, const char *detail)
 	fail(c, e, msg, NULL);
 }
 
+/*
+ * The debug texts are compiled into the DEV build only (SPEC section 14):
+ * a production binary carries no trace of them, not just no path to them.
+ */
 static void
 db_fail(struct ctx *c, int write, const char *error)
 {
 	struct ldebug dbg = { NULL, NULL, NULL };
 
+#ifdef OAUTH_DEV
 	dbg.mysql = arena_printf(c->req->arena,
 	    "Could not %s data %s "
 	    "database. Error message: %s",
 	    write ? "insert" : "retrieve", write ? "into" : "from", error);
+#else
+	(void)write;
+	(void)error;
+#endif
 	fail(c, OE_SERVER, NULL, &dbg);
 }
 
@@ -173,11 +182,13 @@ legacy_login(struct ctx *c)
 		return;
 	case OE_BAD_CREDENTIALS:
 		/* One answer for both; only DEV debug output tells them apart. */
+#ifdef OAUTH_DEV
 		if (lr.unknown_user)
 			dbg.username = arena_printf(req->arena,
 			    "Username %s does not exist.", user->value);
 		else
 			dbg.password = "Incorrect password.";
+#endif
 		fail(c, e, NULL, &dbg);
 		return;
 	default:
