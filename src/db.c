@@ -36,6 +36,8 @@ enum stmt {
 	S_CLIENT_BY_ID,
 	S_CLIENT_BY_REF,
 	S_CLIENT_DELETE,
+	S_CLIENT_TOKENS_REVOKE,
+	S_CLIENT_CONSENTS_DELETE,
 	S_CLIENT_LIST,
 	S_SESSION_INSERT,
 	S_SESSION_TOUCH,
@@ -80,6 +82,20 @@ enum stmt {
 	"t.user_id, t.scope, t.created_ms, t.expires_at, t.revoked, "          \
 	"t.family, t.used_at, t.redirect_uri, t.code_challenge, "              \
 	"t.code_method, t.dialect, s.last_access, s.revoked_at"
+/*
+ * Whether the token's owner still stands: its user disabled (or gone), its
+ * client gone (SPEC 14). From the users and clients rows joined by primary
+ * key as u and c; OWNER_COLS_UNLOCKED reads them by scalar subqueries
+ * instead, which a SELECT ... FOR UPDATE does not lock (InnoDB reads
+ * subqueries of a locking SELECT without locks; checked on MariaDB 10.11).
+ */
+#define OWNER_COLS                                                             \
+	"t.user_id IS NOT NULL AND COALESCE(u.disabled, 1) <> 0, "             \
+	"t.client_ref IS NOT NULL AND c.id IS NULL"
+#define OWNER_COLS_UNLOCKED                                                    \
+	"t.user_id IS NOT NULL AND COALESCE((SELECT x.disabled FROM users x "  \
+	"WHERE x.id = t.user_id), 1) <> 0, t.client_ref IS NOT NULL AND NOT "  \
+	"EXISTS (SELECT 1 FROM clients y WHERE y.id = t.client_ref)"
 
 static const char *const sql[S__MAX] = {
 	[S_PING] = "SELECT 1",
@@ -104,6 +120,11 @@ static const char *const sql[S__MAX] = {
 			   "client_id = ?",
 	[S_CLIENT_BY_REF] = "SELECT " CLIENT_COLS " FROM clients WHERE id = ?",
 	[S_CLIENT_DELETE] = "DELETE FROM clients WHERE id = ?",
+	/* By ix_tokens_client (sql/005_access.sql): no scan, no long lock. */
+	[S_CLIENT_TOKENS_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE "
+				   "client_ref = ? AND revoked = 0",
+	[S_CLIENT_CONSENTS_DELETE] =
+	    "DELETE FROM consents WHERE client_ref = ?",
 	[S_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY id",
 	[S_SESSION_INSERT] =
 	    "INSERT INTO sessions (user_id, client_ref, "
@@ -159,23 +180,29 @@ static const char *const sql[S__MAX] = {
 	    "BINARY c.grants = BINARY ? AND BINARY c.scopes = BINARY ? AND "
 	    "c.is_public = 0 AND COALESCE(c.access_ttl, 0) = ?",
 	/*
-	 * Every check of a presented token: the token and its session, two
-	 * tables by primary key and nothing more. MariaDB opens and
-	 * optimizes each table of a join on every execution, so each one
-	 * left out is measurably cheaper (docs/performance.md).
+	 * Every check of a presented token: the token, its session, its
+	 * user (disabled?) and its client (deleted?), each by primary key in
+	 * one statement, so a sign-out, a disable or a delete made through
+	 * any process or node holds on the very next request (SPEC 14). A
+	 * join by primary key costs about what the token lookup alone does
+	 * (docs/performance.md); a second statement would cost a round trip.
 	 */
-	[S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens t LEFT JOIN "
-			"sessions s ON s.id = t.session_id WHERE t.digest = ?",
+	[S_TOKEN_GET] = "SELECT " TOKEN_COLS ", " OWNER_COLS " FROM tokens t "
+			"LEFT JOIN sessions s ON s.id = t.session_id "
+			"LEFT JOIN users u ON u.id = t.user_id "
+			"LEFT JOIN clients c ON c.id = t.client_ref "
+			"WHERE t.digest = ?",
 	/*
 	 * With the owner's username and client_id, so introspection needs no
 	 * further query: every join is by primary key. The locked variant
 	 * below must not join users and clients: FOR UPDATE would lock them.
 	 */
-	[S_TOKEN_GET_NAMED] = "SELECT " TOKEN_COLS ", u.username, c.client_id "
-			      "FROM tokens t LEFT JOIN sessions s ON "
-			      "s.id = t.session_id LEFT JOIN users u ON "
-			      "u.id = t.user_id LEFT JOIN clients c ON "
-			      "c.id = t.client_ref WHERE t.digest = ?",
+	[S_TOKEN_GET_NAMED] =
+	    "SELECT " TOKEN_COLS ", " OWNER_COLS ", u.username, c.client_id "
+	    "FROM tokens t LEFT JOIN sessions s ON "
+	    "s.id = t.session_id LEFT JOIN users u ON "
+	    "u.id = t.user_id LEFT JOIN clients c ON "
+	    "c.id = t.client_ref WHERE t.digest = ?",
 	/*
 	 * Introspection in one round trip: the calling client by client_id
 	 * and, LEFT JOINed so a missing token still returns the client, the
@@ -186,15 +213,16 @@ static const char *const sql[S__MAX] = {
 	    "SELECT k.id, k.client_id, COALESCE(k.secret_hash, ''), k.name, "
 	    "k.redirect_uris, k.grants, k.scopes, k.is_public, "
 	    "k.resource_server, COALESCE(k.access_ttl, 0), k.created_at, " TOKEN_COLS
-	    ", u.username, c.client_id FROM clients k "
+	    ", " OWNER_COLS ", u.username, c.client_id FROM clients k "
 	    "LEFT JOIN tokens t ON t.digest = ? "
 	    "LEFT JOIN sessions s ON s.id = t.session_id "
 	    "LEFT JOIN users u ON u.id = t.user_id "
 	    "LEFT JOIN clients c ON c.id = t.client_ref "
 	    "WHERE k.client_id = ?",
 	[S_TOKEN_GET_LOCKED] =
-	    "SELECT " TOKEN_COLS " FROM tokens t LEFT JOIN "
-	    "sessions s ON s.id = t.session_id WHERE t.digest = ? FOR UPDATE",
+	    "SELECT " TOKEN_COLS ", " OWNER_COLS_UNLOCKED " FROM tokens t "
+	    "LEFT JOIN sessions s ON s.id = t.session_id WHERE t.digest = ? "
+	    "FOR UPDATE",
 	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE digest = ?",
 	[S_TOKEN_REVOKE_SESSION] = "UPDATE tokens SET revoked = 1 WHERE "
 				   "session_id = ? AND revoked = 0",
@@ -838,17 +866,37 @@ db_client_by_ref(unsigned long long id, struct db_client *c)
 	return client_get(S_CLIENT_BY_REF, in, c);
 }
 
-int
-db_client_delete(unsigned long long id)
+struct client_delete_arg {
+	unsigned long long id, tokens;
+};
+
+static int
+client_delete_tx(void *p)
 {
+	struct client_delete_arg *a = p;
 	MYSQL_BIND in[1];
 	unsigned long long n = 0;
 	int rc;
 
-	p_ull(&in[0], &id);
+	p_ull(&in[0], &a->id);
 	if ((rc = run_change(S_CLIENT_DELETE, in, &n)) != DB_OK)
 		return rc;
-	return n > 0 ? DB_OK : DB_NOTFOUND;
+	if (n == 0)
+		return DB_NOTFOUND;
+	if ((rc = run_change(S_CLIENT_TOKENS_REVOKE, in, &a->tokens)) != DB_OK)
+		return rc;
+	return run_change(S_CLIENT_CONSENTS_DELETE, in, NULL);
+}
+
+int
+db_client_delete(unsigned long long id, unsigned long long *tokens)
+{
+	struct client_delete_arg a = { id, 0 };
+	int rc = db_tx(client_delete_tx, &a);
+
+	if (tokens != NULL)
+		*tokens = rc == DB_OK ? a.tokens : 0;
+	return rc;
 }
 
 int
@@ -1044,11 +1092,11 @@ struct token_row {
 	char digest[DB_DIGEST_LEN + 1], kind[8], session[24], client[24],
 	    user[24], created[24], expires[24], revoked[8],
 	    family[DB_FAMILY_LEN + 1], used[24], method[8], dialect[8],
-	    slast[24], srevoked[24];
+	    slast[24], srevoked[24], udisabled[8], cgone[8];
 };
 
-#define TOKEN_NCOLS 17
-#define TOKEN_NCOLS_NAMED 19
+#define TOKEN_NCOLS 19
+#define TOKEN_NCOLS_NAMED 21
 
 static void
 token_bind(struct token_row *row, struct res *r, struct db_token *t)
@@ -1071,9 +1119,11 @@ token_bind(struct token_row *row, struct res *r, struct db_token *t)
 	r_set(&r[14], row->dialect, sizeof(row->dialect));
 	r_set(&r[15], row->slast, sizeof(row->slast));
 	r_set(&r[16], row->srevoked, sizeof(row->srevoked));
+	r_set(&r[17], row->udisabled, sizeof(row->udisabled));
+	r_set(&r[18], row->cgone, sizeof(row->cgone));
 	/* Bound always, fetched only by the named statements. */
-	r_set(&r[17], t->username, sizeof(t->username));
-	r_set(&r[18], t->client_id, sizeof(t->client_id));
+	r_set(&r[19], t->username, sizeof(t->username));
+	r_set(&r[20], t->client_id, sizeof(t->client_id));
 }
 
 static void
@@ -1097,6 +1147,8 @@ token_fill(struct token_row *row, const struct res *r,
 	t->dialect = (int)r_ll(&r[14]);
 	t->session_last_access = r_ll(&r[15]);
 	t->session_revoked_at = r_ll(&r[16]);
+	t->user_disabled = r_ll(&r[17]) != 0;
+	t->client_gone = r_ll(&r[18]) != 0;
 }
 
 static int

@@ -86,6 +86,9 @@ struct db_token {
 	/* filled by db_token_get() from the session row */
 	long long session_last_access;
 	long long session_revoked_at; /* 0 when live or no session */
+	/* from the users and clients rows, in the same statement (SPEC 14) */
+	int user_disabled; /* it has a user, and the user is disabled or gone */
+	int client_gone;   /* it was issued to a client that was deleted */
 	/* db_token_get_named() only: the owner's names ("" when none/deleted) */
 	char username[191 * 4 + 1];
 	char client_id[191 * 4 + 1];
@@ -141,7 +144,12 @@ int db_user_list(int (*cb)(const struct db_user *u, void *arg), void *arg);
 int db_client_insert(struct db_client *c);
 int db_client_by_client_id(const char *client_id, struct db_client *c);
 int db_client_by_ref(unsigned long long id, struct db_client *c);
-int db_client_delete(unsigned long long id);
+/*
+ * Delete client `id` and, in the same transaction, revoke every token it
+ * was issued (access, refresh, code) and forget its consents (SPEC 14).
+ * DB_OK (*tokens: how many were revoked), DB_NOTFOUND, DB_ERROR.
+ */
+int db_client_delete(unsigned long long id, unsigned long long *tokens);
 int db_client_list(int (*cb)(const struct db_client *c, void *arg), void *arg);
 
 /* sessions */
@@ -169,7 +177,10 @@ int db_token_insert(const struct db_token *t);
  */
 int db_token_insert_checked(const struct db_token *t,
     const struct db_client *c);
-/* Token by digest, joined with its session. DB_NOTFOUND when absent. */
+/*
+ * Token by digest, joined with its session, user and client (user_disabled,
+ * client_gone). DB_NOTFOUND when absent.
+ */
 int db_token_get(const unsigned char digest[DB_DIGEST_LEN], struct db_token *t);
 /* Same, with the owner's username and client_id (introspection). */
 int db_token_get_named(const unsigned char digest[DB_DIGEST_LEN],
@@ -182,7 +193,11 @@ int db_token_get_named(const unsigned char digest[DB_DIGEST_LEN],
 int db_client_token(const char *client_id,
     const unsigned char digest[DB_DIGEST_LEN], struct db_client *c,
     struct db_token *t, int *token_found);
-/* Same, locking the row (SELECT ... FOR UPDATE) inside a transaction. */
+/*
+ * Like db_token_get(), locking the token's and its session's rows (SELECT
+ * ... FOR UPDATE) inside a transaction; the user and client are read
+ * without a lock.
+ */
 int db_token_get_locked(const unsigned char digest[DB_DIGEST_LEN],
     struct db_token *t);
 int db_token_revoke(const unsigned char digest[DB_DIGEST_LEN]);

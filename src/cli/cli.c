@@ -190,17 +190,20 @@ static int
 cmd_user_passwd(int argc, char **argv)
 {
 	char pw[PASSWORD_MAX + 2];
+	unsigned long long n;
 	enum oauth_err e;
 
 	if (argc != 1)
 		return EXIT_USAGE;
 	if (read_password(pw, sizeof(pw)) == -1)
 		return 1;
-	e = user_set_password(argv[0], pw, strlen(pw));
+	e = user_set_password(argv[0], pw, strlen(pw), (long long)time(NULL),
+	    &n);
 	OPENSSL_cleanse(pw, sizeof(pw));
 	switch (e) {
 	case OE_OK:
 		printf("password of %s changed\n", argv[0]);
+		printf("signed out %llu sessions\n", n);
 		return 0;
 	case OE_NO_OBJECT:
 		fprintf(stderr, "user passwd: no user %s\n", argv[0]);
@@ -239,6 +242,39 @@ cmd_user_del(int argc, char **argv)
 		return db_fail("user del");
 	printf("user %s deleted (%llu sessions signed out)\n", argv[0], n);
 	return 0;
+}
+
+/* user disable / user enable */
+static int
+set_disabled(int argc, char **argv, int disabled)
+{
+	const char *what = disabled ? "user disable" : "user enable";
+
+	if (argc != 1)
+		return EXIT_USAGE;
+	switch (user_set_disabled(argv[0], disabled)) {
+	case OE_OK:
+		printf("user %s %s\n", argv[0],
+		    disabled ? "disabled" : "enabled");
+		return 0;
+	case OE_NO_OBJECT:
+		fprintf(stderr, "%s: no user %s\n", what, argv[0]);
+		return EXIT_NOTFOUND;
+	default:
+		return db_fail(what);
+	}
+}
+
+static int
+cmd_user_disable(int argc, char **argv)
+{
+	return set_disabled(argc, argv, 1);
+}
+
+static int
+cmd_user_enable(int argc, char **argv)
+{
+	return set_disabled(argc, argv, 0);
 }
 
 static int
@@ -501,11 +537,12 @@ cmd_client_add(int argc, char **argv)
 static int
 cmd_client_del(int argc, char **argv)
 {
-	struct db_client c;
+	unsigned long long n;
 
 	if (argc != 1)
 		return EXIT_USAGE;
-	switch (client_find(argv[0], &c)) {
+	/* Its tokens, codes and consents go with it, in one transaction. */
+	switch (client_delete(argv[0], &n)) {
 	case OE_OK:
 		break;
 	case OE_INVALID_CLIENT:
@@ -514,9 +551,7 @@ cmd_client_del(int argc, char **argv)
 	default:
 		return db_fail("client del");
 	}
-	if (db_client_delete(c.id) == DB_ERROR)
-		return db_fail("client del");
-	printf("client %s deleted\n", argv[0]);
+	printf("client %s deleted (%llu tokens revoked)\n", argv[0], n);
 	return 0;
 }
 
@@ -713,6 +748,8 @@ static const struct command commands[] = {
 	    "user passwd <username>  "
 	    "(password on stdin)" },
 	{ "user", "del", cmd_user_del, "user del <username>" },
+	{ "user", "disable", cmd_user_disable, "user disable <username>" },
+	{ "user", "enable", cmd_user_enable, "user enable <username>" },
 	{ "user", "list", cmd_user_list, "user list" },
 	{ "client", "add", cmd_client_add,
 	    "client add <client_id> "

@@ -260,6 +260,24 @@ client_by_ref(unsigned long long ref, struct db_client *c)
 }
 
 enum oauth_err
+client_delete(const char *client_id, unsigned long long *revoked)
+{
+	struct db_client c;
+	enum oauth_err e;
+
+	*revoked = 0;
+	if ((e = client_find(client_id, &c)) != OE_OK)
+		return e;
+	/*
+	 * The processes that remember this client (client_remember()) need
+	 * no word of it: their checked INSERT finds no row and falls back
+	 * to client_find(), which answers unknown.
+	 */
+	return oauth_err_from_db(db_client_delete(c.id, revoked),
+	    OE_INVALID_CLIENT);
+}
+
+enum oauth_err
 client_check_secret(const struct db_client *c, const char *secret)
 {
 	unsigned char d[DIGEST_LEN], stored[DIGEST_LEN];

@@ -66,6 +66,16 @@ enum oauth_err client_find(const char *client_id, struct db_client *c);
 enum oauth_err client_by_ref(unsigned long long ref, struct db_client *c);
 
 /*
+ * Delete a client and, in the same transaction, revoke every token and
+ * code it was issued and forget its remembered consents; from then on it
+ * is unknown everywhere (its tokens were also refused by the token check,
+ * which joins the client). *revoked gets how many tokens were revoked.
+ * OE_OK, OE_INVALID_CLIENT (unknown), OE_SERVER.
+ */
+enum oauth_err client_delete(const char *client_id,
+    unsigned long long *revoked);
+
+/*
  * Authenticate: the secret must match a confidential client's (constant
  * time); a public client must send none. OE_OK, OE_INVALID_CLIENT,
  * OE_SERVER.

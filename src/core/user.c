@@ -150,20 +150,64 @@ user_find(const char *username, struct db_user *u)
 	    OE_NO_OBJECT);
 }
 
+struct passwd_ctx {
+	unsigned long long id, n;
+	const char *hash;
+	long long now;
+};
+
+static int
+passwd_tx(void *p)
+{
+	struct passwd_ctx *x = p;
+	int rc;
+
+	if ((rc = db_user_set_hash(x->id, x->hash)) != DB_OK)
+		return rc;
+	/* Its own db_tx() runs inside this one (a nested call joins). */
+	return db_session_revoke_user(x->id, x->now, 0, &x->n);
+}
+
 enum oauth_err
-user_set_password(const char *username, const char *pw, size_t pwlen)
+user_set_password(const char *username, const char *pw, size_t pwlen,
+    long long now, unsigned long long *signed_out)
 {
 	char hash[PASSWORD_HASH_MAX];
+	struct passwd_ctx x;
 	struct db_user u;
 	enum oauth_err e;
 
+	*signed_out = 0;
 	if (!password_acceptable(pw, pwlen))
 		return OE_BAD_INPUT;
 	if ((e = user_find(username, &u)) != OE_OK)
 		return e;
 	if (password_hash(pw, pwlen, hash) == -1)
 		return OE_SERVER;
-	return db_user_set_hash(u.id, hash) == DB_OK ? OE_OK : OE_SERVER;
+	/*
+	 * A new password is a new start: whoever knew the old one is signed
+	 * out with everyone else (SPEC 14), in the same transaction.
+	 */
+	x.id = u.id;
+	x.n = 0;
+	x.hash = hash;
+	x.now = now;
+	if (db_tx(passwd_tx, &x) != DB_OK)
+		return OE_SERVER;
+	*signed_out = x.n;
+	return OE_OK;
+}
+
+enum oauth_err
+user_set_disabled(const char *username, int disabled)
+{
+	struct db_user u;
+	enum oauth_err e;
+
+	if ((e = user_find(username, &u)) != OE_OK)
+		return e;
+	return db_user_set_disabled(u.id, disabled) == DB_OK ? OE_OK :
+							       OE_SERVER;
 }
 
 enum oauth_err

@@ -45,9 +45,22 @@ enum oauth_err user_login(const char *login, const char *pw, size_t pwlen,
 enum oauth_err user_create(struct db_user *u, const char *pw, size_t pwlen,
     const char *ip, long long now, const char **why);
 
-/* Set a new password: OE_OK, OE_BAD_INPUT, OE_NO_OBJECT, OE_SERVER. */
+/*
+ * Set a new password and, in the same transaction, sign out every session
+ * of the user (their tokens die with them); *signed_out gets how many.
+ * OE_OK, OE_BAD_INPUT, OE_NO_OBJECT, OE_SERVER.
+ */
 enum oauth_err user_set_password(const char *username, const char *pw,
-    size_t pwlen);
+    size_t pwlen, long long now, unsigned long long *signed_out);
+
+/*
+ * Disable (1) or enable (0) a user. A disabled user cannot log in and its
+ * tokens and sign-in cookies are refused by every check (the token check
+ * reads the flag with the token); nothing is revoked, so enabling the
+ * user again brings back the tokens still unexpired.
+ * OE_OK, OE_NO_OBJECT, OE_SERVER.
+ */
+enum oauth_err user_set_disabled(const char *username, int disabled);
 
 /* Look a user up by id: OE_OK, OE_NO_OBJECT, OE_SERVER. */
 enum oauth_err user_get(unsigned long long id, struct db_user *u);
