@@ -16,6 +16,10 @@
 # Every variant has its own build directory and binary, so building one
 # never replaces another (a production and a DEV instance run side by side).
 
+# The version `oauth.fcgi --version` prints, with the build variant and the
+# schema version embedded; raised by hand with each release (docs/cli.md).
+VERSION := 1.0.0
+
 PORT ?= 8080
 DEV ?=
 SANITIZE ?=
@@ -134,6 +138,15 @@ $(B)/.flags: FORCE
 	printf '%s\n' '$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(VLDFLAGS) $(PKG_LIBS)' \
 	    > $$t; \
 	if cmp -s $$t $@; then rm -f $$t; else mv -f $$t $@; fi
+
+# Only the CLI says its version: a new VERSION rebuilds that object alone
+# (through $(B)/.version, rewritten only when it changed).
+$(B)/src/cli/cli.o: ALL_CFLAGS += -DOAUTH_VERSION=\"$(VERSION)\" \
+	-DOAUTH_VARIANT=\"$(VARIANT)\"
+$(B)/src/cli/cli.o: $(B)/.version
+$(B)/.version: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
 
 $(B)/%.o: %.c $(B)/.flags
 	@mkdir -p $(@D)
