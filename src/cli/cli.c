@@ -1085,7 +1085,7 @@ check_line(const struct command *c, const char *cmd, int argc, char **argv,
 			return -1;
 		}
 		if ((o->flags & OPT_VALUE) && i + 1 >= argc) {
-			fprintf(stderr, "%s: option %s needs a value\n", cmd,
+			fprintf(stderr, "%s: missing value for option %s\n", cmd,
 			    argv[i]);
 			return -1;
 		}
