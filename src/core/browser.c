@@ -65,8 +65,9 @@ browser_check(const char *cookie, long long now, struct db_token *t)
 		return OE_INVALID_TOKEN;
 	if (rc != DB_OK)
 		return OE_SERVER;
+	/* A disabled user's cookie is refused like a signed-out one. */
 	if (t->kind != TOKEN_BROWSER || t->revoked || t->expires_at <= now ||
-	    t->session_revoked_at != 0)
+	    t->session_revoked_at != 0 || t->user_disabled)
 		return OE_INVALID_TOKEN;
 	(void)session_touch(t->session_id, t->session_last_access, now);
 	return OE_OK;

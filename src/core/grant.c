@@ -215,8 +215,9 @@ code_tx(void *p)
 			return db_token_revoke_family(row.family);
 		return DB_OK;
 	}
+	/* SPEC 14: a disabled user's code is refused (not revoked). */
 	if (row.revoked || row.expires_at <= x->now ||
-	    row.session_revoked_at != 0)
+	    row.session_revoked_at != 0 || row.user_disabled || row.client_gone)
 		return DB_OK;
 	/* §4.1.3: the same redirect_uri when the request had one. */
 	if (row.redirect_uri[0] != '\0' &&
@@ -301,8 +302,12 @@ refresh_tx(void *p)
 		return row.has_family ? db_token_revoke_family(row.family) :
 					DB_OK;
 	}
+	/*
+	 * SPEC 14: no rotation for a disabled user; the family is kept, so
+	 * enabling the user again brings it back.
+	 */
 	if (row.revoked || row.expires_at <= x->now ||
-	    row.session_revoked_at != 0)
+	    row.session_revoked_at != 0 || row.user_disabled || row.client_gone)
 		return DB_OK;
 	/* §6: a narrower scope may be asked, never a wider one. */
 	if (x->scope != NULL && *x->scope != '\0') {

@@ -191,9 +191,15 @@ int
 token_live(const struct db_token *t, long long now)
 {
 	return !t->revoked && t->expires_at > now &&
-	    t->session_revoked_at == 0 &&
-	    !(t->kind == TOKEN_REFRESH && t->used_at != 0) &&
+	    t->session_revoked_at == 0 && !t->user_disabled &&
+	    !t->client_gone && !(t->kind == TOKEN_REFRESH && t->used_at != 0) &&
 	    !(t->kind == TOKEN_CODE && t->used_at != 0);
+}
+
+int
+token_first_party(const struct db_token *t)
+{
+	return t->client_ref == 0 || scope_has(t->scope, SCOPE_SESSIONS);
 }
 
 enum oauth_err

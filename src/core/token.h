@@ -14,6 +14,12 @@
 
 /* The five user scopes: a token issued without a client carries them all. */
 #define SCOPE_ALL_USER "username email firstname lastname phone"
+/*
+ * The scope that lets a client's token manage the user's device sessions
+ * (SPEC 14): only a client registered with it (client add --scope
+ * sessions) can be granted it.
+ */
+#define SCOPE_SESSIONS "sessions"
 
 struct issued {
 	char access[SECRET_HEX_LEN + 1];
@@ -67,7 +73,8 @@ enum oauth_err token_issue_session(const struct issue_req *req, long long now,
 /*
  * Check an access token: OE_OK with its row (and the session's) in *t;
  * OE_INVALID_TOKEN when malformed, unknown, not an access token, expired,
- * revoked or its session signed out; OE_SERVER. A live token's session
+ * revoked, its session signed out, its user disabled or its client
+ * deleted; OE_SERVER. A live token's session
  * gets last_access updated, at most once a minute (SPEC L).
  */
 enum oauth_err token_check(const char *token, long long now,
@@ -87,8 +94,18 @@ enum oauth_err token_lookup(const char *token, struct db_token *t);
 enum oauth_err token_lookup_with_client(const char *client_id,
     const char *token, struct db_client *cl, struct db_token *t,
     enum oauth_err *te);
-/* 1 when t is unrevoked, unexpired and its session not signed out. */
+/*
+ * 1 when t is unrevoked, unexpired, its session not signed out, its user
+ * not disabled and its client not deleted.
+ */
 int token_live(const struct db_token *t, long long now);
+/*
+ * 1 when t may manage its user's device sessions and registrations
+ * (/v1/oauth/sessions/, /v1/oauth/revoke/, registration = token): a token
+ * issued without a client (dialects L and B, the legacy import), or one
+ * carrying the scope `sessions` (SPEC 14). A third party's token is not.
+ */
+int token_first_party(const struct db_token *t);
 /*
  * Revoke t: a refresh token with everything of its family (RFC 7009 §2.1:
  * the access tokens of the same grant too), any other token alone.

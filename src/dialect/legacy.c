@@ -238,8 +238,13 @@ authenticate(struct ctx *c, struct db_token *t)
 		db_fail(c, 0, db_error());
 		return -1;
 	}
-	/* A client's own token (no user) has no device sessions. */
-	if (e != OE_OK || t->user_id == 0) {
+	/*
+	 * A client's own token (no user) has no device sessions, and a third
+	 * party's token may not manage them: only a first-party token (no
+	 * client) or one with the scope `sessions` may (SPEC 14). The answer
+	 * is that of an invalid token, so nothing is told apart.
+	 */
+	if (e != OE_OK || t->user_id == 0 || !token_first_party(t)) {
 		fail(c, OE_INVALID_TOKEN, NULL, NULL);
 		return -1;
 	}

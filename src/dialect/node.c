@@ -148,6 +148,9 @@ registration_open(struct ctx *c)
 		return 0;
 	case REGISTRATION_TOKEN:
 		e = token_check(dialect_bearer(c), c->now, &t);
+		/* SPEC 14: a third party's token is no admin's, whoever's. */
+		if (e == OE_OK && !token_first_party(&t))
+			e = OE_INVALID_TOKEN;
 		if (e == OE_OK && t.user_id != 0)
 			e = user_get(t.user_id, &u);
 		if (e == OE_SERVER) {

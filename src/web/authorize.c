@@ -78,6 +78,7 @@ static const struct {
 	{ "firstname", "Your first name" },
 	{ "lastname", "Your last name" },
 	{ "phone", "Your phone number" },
+	{ "sessions", "Manage your signed-in devices" },
 	{ "account-owner", "Act as the account owner" },
 	{ "extension-user", "Act as an extension user" },
 	{ "methods:ALL", "Use every API method" },

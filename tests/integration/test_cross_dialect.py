@@ -208,8 +208,12 @@ def assert_alive_everywhere(inst, token, scope, p):
     # phone: token details
     assert_details(inst, phone_details(inst, token), token, scope, p.id,
                    "account-owner" in scope.split())
-    # legacy: the sessions list, with this token's session as current
+    # legacy: the sessions list, with this token's session as current;
+    # only for a token of no client or with the scope `sessions` (SPEC 14)
     r = legacy_sessions(inst, token)
+    if owner is not None and "sessions" not in scope.split():
+        assert r.status_code == 200 and r.text == GOLDEN_1403, r.text
+        return
     assert r.status_code == 200, r.text
     doc = json.loads(r.text)
     assert doc["success"] is True
