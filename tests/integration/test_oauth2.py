@@ -1116,7 +1116,8 @@ def test_revoking_an_own_access_token(inst, client, user):
     # Live everywhere first.
     assert userinfo_ok(inst, t)
     assert chat_verify(inst, uid, t).status_code == 200
-    assert legacy_sessions(inst, t).json()["success"] is True
+    # SPEC 14: a client's token manages no sessions (first party only).
+    assert legacy_sessions(inst, t).json() == LEGACY_1403
     r = revoke(inst, client, t)
     assert_revoke_ok(r)
     assert introspect(inst, client, t).json() == INACTIVE
