@@ -32,6 +32,7 @@ enum oauth_err {
 	OE_ACCESS_DENIED,
 	OE_CONFLICT, /* the thing to create exists already */
 	OE_SERVER,   /* database unavailable or a query failed */
+	OE_CLIENT_THROTTLED, /* client authentication throttle (SPEC 14) */
 	OE__MAX
 };
 

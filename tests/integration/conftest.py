@@ -251,15 +251,17 @@ def new_user(inst):
 
 @pytest.fixture(autouse=True)
 def clear_login_failures(request):
-    """Every test starts with an empty login throttle (SPEC 11)."""
+    """Every test starts with an empty login throttle (SPEC 11) and client
+    authentication throttle (SPEC 14)."""
     if "inst" not in request.fixturenames:
         yield
         return
     instance = request.getfixturevalue("inst")
-    try:
-        instance.sql("DELETE FROM login_failures")
-    except Exception:
-        pass  # table not there (yet), or the database is down
+    for table in ("login_failures", "client_failures", "throttle_locks"):
+        try:
+            instance.sql("DELETE FROM %s" % table)
+        except Exception:
+            pass  # table not there (yet), or the database is down
     yield
 
 
