@@ -91,16 +91,20 @@ enum stmt {
 	"t.code_method, t.dialect, s.last_access, s.revoked_at"
 
 /*
- * The two throttle keys of a client authenticating from an address (SPEC
- * 14): the (client_id, address) pair and the address. Four point lookups
- * in the primary key, in its order ('a' before 'p'), which is also the
- * order core/throttle.c locks them in: no lock-order inversion against a
- * failure being recorded. The address is the one parameter.
+ * The two throttle keys of a client k authenticating from an address
+ * (SPEC 14): the (client_id, address) pair and the address. Four point
+ * lookups in the primary key, in its order ('a' before 'p'), which is also
+ * the order core/throttle.c locks them in: no lock-order inversion
+ * against a failure being recorded (the INSERT ... SELECT of
+ * S_TOKEN_INSERT_CHECKED reads them with shared locks). The address is
+ * the one parameter.
  */
-#define CLIENT_LOCK_KEYS(c)                                                    \
-	"l.kind IN ('a', 'p') AND l.ip = ? AND l.name IN (" c ".client_id, '')"
-#define CLIENT_LOCKED                                                          \
-	"SELECT 1 FROM throttle_locks l WHERE " CLIENT_LOCK_KEYS("c")
+#define CLIENT_LOCK_KEYS                                                       \
+	"l.kind IN ('a', 'p') AND l.ip = ? AND l.name IN (k.client_id, '')"
+/* The lock as a column of a statement reading clients k. */
+#define CLIENT_LOCKED_UNTIL                                                    \
+	"(SELECT COALESCE(MAX(l.locked_until), 0) FROM throttle_locks l "      \
+	"WHERE " CLIENT_LOCK_KEYS ")"
 
 static const char *const sql[S__MAX] = {
 	[S_PING] = "SELECT 1",
@@ -178,8 +182,9 @@ static const char *const sql[S__MAX] = {
 	    "BINARY c.client_id = BINARY ? AND "
 	    "BINARY COALESCE(c.secret_hash, '') = BINARY ? AND "
 	    "BINARY c.grants = BINARY ? AND BINARY c.scopes = BINARY ? AND "
-	    "c.is_public = 0 AND COALESCE(c.access_ttl, 0) = ? AND "
-	    "NOT EXISTS (" CLIENT_LOCKED " AND l.locked_until > ?)",
+	    "c.is_public = 0 AND COALESCE(c.access_ttl, 0) = ? AND NOT EXISTS "
+	    "(SELECT 1 FROM throttle_locks l WHERE l.kind IN ('a', 'p') AND "
+	    "l.ip = ? AND l.name IN (c.client_id, '') AND l.locked_until > ?)",
 	/*
 	 * Every check of a presented token: the token and its session, two
 	 * tables by primary key and nothing more. MariaDB opens and
@@ -208,9 +213,7 @@ static const char *const sql[S__MAX] = {
 	    "SELECT k.id, k.client_id, COALESCE(k.secret_hash, ''), k.name, "
 	    "k.redirect_uris, k.grants, k.scopes, k.is_public, "
 	    "k.resource_server, COALESCE(k.access_ttl, 0), k.created_at, " TOKEN_COLS
-	    ", u.username, c.client_id, "
-	    "(SELECT COALESCE(MAX(l.locked_until), 0) FROM throttle_locks l "
-	    "WHERE " CLIENT_LOCK_KEYS("k") ") FROM clients k "
+	    ", u.username, c.client_id, " CLIENT_LOCKED_UNTIL " FROM clients k "
 	    "LEFT JOIN tokens t ON t.digest = ? "
 	    "LEFT JOIN sessions s ON s.id = t.session_id "
 	    "LEFT JOIN users u ON u.id = t.user_id "
@@ -278,10 +281,8 @@ static const char *const sql[S__MAX] = {
 	 * A client authenticating, and in the same statement whether its
 	 * address is locked out (no extra round trip on success).
 	 */
-	[S_CLIENT_AUTH] =
-	    "SELECT " CLIENT_COLS ", (SELECT COALESCE(MAX(l.locked_until), 0) "
-	    "FROM throttle_locks l WHERE " CLIENT_LOCK_KEYS("clients") ") "
-	    "FROM clients WHERE client_id = ?",
+	[S_CLIENT_AUTH] = "SELECT " CLIENT_COLS ", " CLIENT_LOCKED_UNTIL
+			  " FROM clients k WHERE k.client_id = ?",
 	/* One index entry per distinct value (sql/003_throttle.sql). */
 	[S_USER_HASH_METHODS] = "SELECT DISTINCT hash_method FROM users",
 	[S_PURGE_TOKENS] = "DELETE FROM tokens WHERE expires_at < ? LIMIT ?",
@@ -289,8 +290,9 @@ static const char *const sql[S__MAX] = {
 			     "LIMIT ?",
 	[S_PURGE_CLIENT_FAILURES] = "DELETE FROM client_failures WHERE "
 				    "created_at < ? LIMIT ?",
-	[S_PURGE_THROTTLE_LOCKS] = "DELETE FROM throttle_locks WHERE "
-				   "updated_at < ? AND locked_until < ? LIMIT ?",
+	[S_PURGE_THROTTLE_LOCKS] =
+	    "DELETE FROM throttle_locks WHERE "
+	    "updated_at < ? AND locked_until < ? LIMIT ?",
 	/*
 	 * A session is dead once no token of it is left. Looked for in a
 	 * window of ids, never in the whole table: every live session older
@@ -1392,9 +1394,9 @@ count4(enum stmt id, MYSQL_BIND *in, long long out[4])
 }
 
 int
-db_failures_count(const char *login, unsigned long long user_id,
-    const char *ip, long long since, long long *n_login, long long *last_login,
-    long long *n_ip, long long *last_ip)
+db_failures_count(const char *login, unsigned long long user_id, const char *ip,
+    long long since, long long *n_login, long long *last_login, long long *n_ip,
+    long long *last_ip)
 {
 	MYSQL_BIND in[8];
 	long long v[4];
@@ -1409,8 +1411,7 @@ db_failures_count(const char *login, unsigned long long user_id,
 			p_str(&in[2 * i], login);
 		p_ll(&in[2 * i + 1], &since);
 	}
-	if (count4(user_id != 0 ? S_FAILURES_USER : S_FAILURES, in, v) !=
-	    DB_OK)
+	if (count4(user_id != 0 ? S_FAILURES_USER : S_FAILURES, in, v) != DB_OK)
 		return DB_ERROR;
 	*n_login = v[0];
 	*last_login = v[1];
@@ -1420,8 +1421,8 @@ db_failures_count(const char *login, unsigned long long user_id,
 }
 
 int
-db_failure_add(const char *login, unsigned long long user_id,
-    const char *ip, long long now)
+db_failure_add(const char *login, unsigned long long user_id, const char *ip,
+    long long now)
 {
 	MYSQL_BIND in[4];
 
@@ -1473,8 +1474,8 @@ db_throttle_until(const struct db_throttle_key *k, long long until)
 }
 
 int
-db_client_failures_count(const char *client_id, const char *ip,
-    long long since, long long *n_pair, long long *last_pair, long long *n_ip,
+db_client_failures_count(const char *client_id, const char *ip, long long since,
+    long long *n_pair, long long *last_pair, long long *n_ip,
     long long *last_ip)
 {
 	MYSQL_BIND in[10];

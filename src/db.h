@@ -248,8 +248,7 @@ int db_throttle_until(const struct db_throttle_key *k, long long until);
 int db_client_failures_count(const char *client_id, const char *ip,
     long long since, long long *n_pair, long long *last_pair, long long *n_ip,
     long long *last_ip);
-int db_client_failure_add(const char *client_id, const char *ip,
-    long long now);
+int db_client_failure_add(const char *client_id, const char *ip, long long now);
 
 /*
  * The distinct hash methods stored in users (sql/003_throttle.sql:

@@ -308,8 +308,8 @@ client_throttle(const char *client_id, const char *ip, long long now,
 }
 
 enum oauth_err
-client_authenticate(const char *client_id, const char *secret,
-    const char *ip, long long now, struct db_client *c)
+client_authenticate(const char *client_id, const char *secret, const char *ip,
+    long long now, struct db_client *c)
 {
 	enum oauth_err e;
 

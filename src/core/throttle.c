@@ -23,8 +23,8 @@ key_of(const char *login, char out[KEY_BUF], int lower)
 
 	n = utf8_prefix(login, n, THROTTLE_KEY_MAX);
 	for (i = 0; i < n; i++)
-		out[i] = lower ? (char)tolower((unsigned char)login[i]) :
-				 login[i];
+		out[i] =
+		    lower ? (char)tolower((unsigned char)login[i]) : login[i];
 	out[n] = '\0';
 }
 
@@ -78,18 +78,18 @@ login_tx(void *arg)
 	int rc;
 
 	snprintf(uid, sizeof(uid), "%llu", x->user_id);
-	k[0] = (struct db_throttle_key) { 'i', x->ip, "" };
-	k[1] = x->user_id != 0 ? (struct db_throttle_key) { 'u', "", uid } :
-				 (struct db_throttle_key) { 'n', "", x->login };
+	k[0] = (struct db_throttle_key){ 'i', x->ip, "" };
+	k[1] = x->user_id != 0 ? (struct db_throttle_key){ 'u', "", uid } :
+				 (struct db_throttle_key){ 'n', "", x->login };
 	if ((rc = db_throttle_lock(k, x->now)) != DB_OK)
 		return rc;
 	if ((rc = db_failures_count(x->login, x->user_id, x->ip,
 		 x->now - cfg.throttle_window, &n, &last, &n_ip, &last_ip)) !=
 	    DB_OK)
 		return rc;
-	x->retry_after = max_ll(locked_for(n, cfg.throttle_user_max, last,
-				    x->now),
-	    locked_for(n_ip, cfg.throttle_ip_max, last_ip, x->now));
+	x->retry_after =
+	    max_ll(locked_for(n, cfg.throttle_user_max, last, x->now),
+		locked_for(n_ip, cfg.throttle_ip_max, last_ip, x->now));
 	if (x->retry_after > 0)
 		return DB_NOTFOUND;
 	return db_failure_add(x->login, x->user_id, x->ip, x->now);
@@ -153,17 +153,17 @@ client_tx(void *arg)
 	long long n, last, n_ip, last_ip, until;
 	int rc;
 
-	k[0] = (struct db_throttle_key) { 'a', x->ip, "" };
-	k[1] = (struct db_throttle_key) { 'p', x->ip, x->client_id };
+	k[0] = (struct db_throttle_key){ 'a', x->ip, "" };
+	k[1] = (struct db_throttle_key){ 'p', x->ip, x->client_id };
 	if ((rc = db_throttle_lock(k, x->now)) != DB_OK)
 		return rc;
 	if ((rc = db_client_failures_count(x->client_id, x->ip,
 		 x->now - cfg.throttle_window, &n, &last, &n_ip, &last_ip)) !=
 	    DB_OK)
 		return rc;
-	x->retry_after = max_ll(locked_for(n, cfg.throttle_client_max, last,
-				    x->now),
-	    locked_for(n_ip, cfg.throttle_client_ip_max, last_ip, x->now));
+	x->retry_after =
+	    max_ll(locked_for(n, cfg.throttle_client_max, last, x->now),
+		locked_for(n_ip, cfg.throttle_client_ip_max, last_ip, x->now));
 	if (x->retry_after > 0)
 		return DB_NOTFOUND;
 	if ((rc = db_client_failure_add(x->client_id, x->ip, x->now)) != DB_OK)
@@ -172,8 +172,7 @@ client_tx(void *arg)
 		 x->now)) > 0 &&
 	    (rc = db_throttle_until(&k[0], until)) != DB_OK)
 		return rc;
-	if ((until = until_after(n + 1, cfg.throttle_client_max, x->now)) >
-		0 &&
+	if ((until = until_after(n + 1, cfg.throttle_client_max, x->now)) > 0 &&
 	    (rc = db_throttle_until(&k[1], until)) != DB_OK)
 		return rc;
 	return DB_OK;

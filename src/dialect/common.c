@@ -142,8 +142,8 @@ dialect_client_token(struct ctx *c, const char *id, const char *secret,
 		return e;
 	if (token == NULL || !secret_is_token(token)) {
 		/* No token to read with the client: the client alone. */
-		e = client_authenticate(id, secret, c->req->remote_addr,
-		    c->now, cl);
+		e = client_authenticate(id, secret, c->req->remote_addr, c->now,
+		    cl);
 	} else {
 		/* The client, its lock and the token in one statement. */
 		memset(cl, 0, sizeof(*cl));
