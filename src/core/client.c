@@ -324,6 +324,9 @@ client_authenticate(const char *client_id, const char *secret, const char *ip,
 	else
 		e = oauth_err_from_db(db_client_auth(client_id, c),
 		    OE_INVALID_CLIENT);
+	/* Locked: no secret is checked (a chosen one costs a hash). */
+	if (e == OE_OK && c->locked_until > now)
+		return OE_CLIENT_THROTTLED;
 	if (e == OE_OK)
 		e = client_check_secret(c, secret);
 	return client_throttle(client_id, ip, now, e, c);

@@ -150,7 +150,7 @@ dialect_client_token(struct ctx *c, const char *id, const char *secret,
 		snprintf(cl->auth_ip, sizeof(cl->auth_ip), "%s",
 		    c->req->remote_addr);
 		e = token_lookup_with_client(id, token, cl, t, te);
-		if (e == OE_OK)
+		if (e == OE_OK && cl->locked_until <= c->now)
 			e = client_check_secret(cl, secret);
 		e = client_throttle(id, c->req->remote_addr, c->now, e, cl);
 	}
