@@ -60,6 +60,9 @@ struct config {
 	long long throttle_ip_max;   /* 20 failures per client IP ... */
 	long long throttle_window;   /* ... within 900 s */
 	long long throttle_delay;    /* 2 s: first lock; doubles per failure */
+	/* client authentication throttle, SPEC section 14 (same window) */
+	long long throttle_client_max;    /* 20 per (client_id, IP) ... */
+	long long throttle_client_ip_max; /* 20 per client IP */
 
 	int password_bcrypt;         /* password_scheme = bcrypt */
 	unsigned long password_cost; /* 0 = the scheme's default */

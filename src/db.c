@@ -58,8 +58,17 @@ enum stmt {
 	S_CONSENT_GET,
 	S_CONSENT_PUT,
 	S_FAILURES,
+	S_FAILURES_USER,
 	S_FAILURE_ADD,
 	S_FAILURES_CLEAR,
+	S_THROTTLE_LOCK,
+	S_THROTTLE_UNTIL,
+	S_CLIENT_FAILURES,
+	S_CLIENT_FAILURE_ADD,
+	S_CLIENT_AUTH,
+	S_USER_HASH_METHODS,
+	S_PURGE_CLIENT_FAILURES,
+	S_PURGE_THROTTLE_LOCKS,
 	S_PURGE_TOKENS,
 	S_PURGE_FAILURES,
 	S_PURGE_SESSIONS,
@@ -96,6 +105,22 @@ enum stmt {
 	"t.user_id IS NOT NULL AND COALESCE((SELECT x.disabled FROM users x "  \
 	"WHERE x.id = t.user_id), 1) <> 0, t.client_ref IS NOT NULL AND NOT "  \
 	"EXISTS (SELECT 1 FROM clients y WHERE y.id = t.client_ref)"
+
+/*
+ * The two throttle keys of a client k authenticating from an address
+ * (SPEC 14): the (client_id, address) pair and the address. Four point
+ * lookups in the primary key, in its order ('a' before 'p'), which is also
+ * the order core/throttle.c locks them in: no lock-order inversion
+ * against a failure being recorded (the INSERT ... SELECT of
+ * S_TOKEN_INSERT_CHECKED reads them with shared locks). The address is
+ * the one parameter.
+ */
+#define CLIENT_LOCK_KEYS                                                       \
+	"l.kind IN ('a', 'p') AND l.ip = ? AND l.name IN (k.client_id, '')"
+/* The lock as a column of a statement reading clients k. */
+#define CLIENT_LOCKED_UNTIL                                                    \
+	"(SELECT COALESCE(MAX(l.locked_until), 0) FROM throttle_locks l "      \
+	"WHERE " CLIENT_LOCK_KEYS ")"
 
 static const char *const sql[S__MAX] = {
 	[S_PING] = "SELECT 1",
@@ -178,7 +203,9 @@ static const char *const sql[S__MAX] = {
 	    "BINARY c.client_id = BINARY ? AND "
 	    "BINARY COALESCE(c.secret_hash, '') = BINARY ? AND "
 	    "BINARY c.grants = BINARY ? AND BINARY c.scopes = BINARY ? AND "
-	    "c.is_public = 0 AND COALESCE(c.access_ttl, 0) = ?",
+	    "c.is_public = 0 AND COALESCE(c.access_ttl, 0) = ? AND NOT EXISTS "
+	    "(SELECT 1 FROM throttle_locks l WHERE l.kind IN ('a', 'p') AND "
+	    "l.ip = ? AND l.name IN (c.client_id, '') AND l.locked_until > ?)",
 	/*
 	 * Every check of a presented token: the token, its session, its
 	 * user (disabled?) and its client (deleted?), each by primary key in
@@ -213,7 +240,7 @@ static const char *const sql[S__MAX] = {
 	    "SELECT k.id, k.client_id, COALESCE(k.secret_hash, ''), k.name, "
 	    "k.redirect_uris, k.grants, k.scopes, k.is_public, "
 	    "k.resource_server, COALESCE(k.access_ttl, 0), k.created_at, " TOKEN_COLS
-	    ", " OWNER_COLS ", u.username, c.client_id FROM clients k "
+	    ", " OWNER_COLS ", u.username, c.client_id, " CLIENT_LOCKED_UNTIL " FROM clients k "
 	    "LEFT JOIN tokens t ON t.digest = ? "
 	    "LEFT JOIN sessions s ON s.id = t.session_id "
 	    "LEFT JOIN users u ON u.id = t.user_id "
@@ -244,12 +271,56 @@ static const char *const sql[S__MAX] = {
 	    "(SELECT COUNT(*) FROM login_failures WHERE ip = ? AND "
 	    "created_at > ?), (SELECT COALESCE(MAX(created_at), 0) FROM "
 	    "login_failures WHERE ip = ? AND created_at > ?)",
-	[S_FAILURE_ADD] = "INSERT INTO login_failures (login, ip, created_at) "
-			  "VALUES (?, ?, ?)",
-	[S_FAILURES_CLEAR] = "DELETE FROM login_failures WHERE login = ?",
+	/* The same for an account: its failures whatever name was typed. */
+	[S_FAILURES_USER] =
+	    "SELECT (SELECT COUNT(*) FROM login_failures WHERE user_id = ? "
+	    "AND created_at > ?), (SELECT COALESCE(MAX(created_at), 0) FROM "
+	    "login_failures WHERE user_id = ? AND created_at > ?), "
+	    "(SELECT COUNT(*) FROM login_failures WHERE ip = ? AND "
+	    "created_at > ?), (SELECT COALESCE(MAX(created_at), 0) FROM "
+	    "login_failures WHERE ip = ? AND created_at > ?)",
+	[S_FAILURE_ADD] = "INSERT INTO login_failures (login, user_id, ip, "
+			  "created_at) VALUES (?, ?, ?, ?)",
+	[S_FAILURES_CLEAR] = "DELETE FROM login_failures WHERE user_id = ?",
+	/*
+	 * Lock two throttle keys for the rest of the transaction, creating
+	 * their rows if need be. The row is changed (seq), not only locked,
+	 * so that on Galera two nodes taking the same key conflict at
+	 * certification and one transaction is rerun (db_tx()).
+	 */
+	[S_THROTTLE_LOCK] =
+	    "INSERT INTO throttle_locks (kind, ip, name, seq, locked_until, "
+	    "updated_at) VALUES (?, ?, ?, 1, 0, ?), (?, ?, ?, 1, 0, ?) "
+	    "ON DUPLICATE KEY UPDATE seq = seq + 1, "
+	    "updated_at = VALUES(updated_at)",
+	[S_THROTTLE_UNTIL] = "UPDATE throttle_locks SET locked_until = ? "
+			     "WHERE kind = ? AND ip = ? AND name = ?",
+	[S_CLIENT_FAILURES] =
+	    "SELECT (SELECT COUNT(*) FROM client_failures WHERE ip = ? AND "
+	    "client_id = ? AND created_at > ?), (SELECT "
+	    "COALESCE(MAX(created_at), 0) FROM client_failures WHERE ip = ? "
+	    "AND client_id = ? AND created_at > ?), (SELECT COUNT(*) FROM "
+	    "client_failures WHERE ip = ? AND created_at > ?), (SELECT "
+	    "COALESCE(MAX(created_at), 0) FROM client_failures WHERE ip = ? "
+	    "AND created_at > ?)",
+	[S_CLIENT_FAILURE_ADD] = "INSERT INTO client_failures (client_id, ip, "
+				 "created_at) VALUES (?, ?, ?)",
+	/*
+	 * A client authenticating, and in the same statement whether its
+	 * address is locked out (no extra round trip on success).
+	 */
+	[S_CLIENT_AUTH] = "SELECT " CLIENT_COLS ", " CLIENT_LOCKED_UNTIL
+			  " FROM clients k WHERE k.client_id = ?",
+	/* One index entry per distinct value (sql/003_throttle.sql). */
+	[S_USER_HASH_METHODS] = "SELECT DISTINCT hash_method FROM users",
 	[S_PURGE_TOKENS] = "DELETE FROM tokens WHERE expires_at < ? LIMIT ?",
 	[S_PURGE_FAILURES] = "DELETE FROM login_failures WHERE created_at < ? "
 			     "LIMIT ?",
+	[S_PURGE_CLIENT_FAILURES] = "DELETE FROM client_failures WHERE "
+				    "created_at < ? LIMIT ?",
+	[S_PURGE_THROTTLE_LOCKS] =
+	    "DELETE FROM throttle_locks WHERE "
+	    "updated_at < ? AND locked_until < ? LIMIT ?",
 	/*
 	 * A session is dead once no token of it is left. Looked for in a
 	 * window of ids, never in the whole table: every live session older
@@ -858,6 +929,31 @@ db_client_by_client_id(const char *client_id, struct db_client *c)
 }
 
 int
+db_client_auth(const char *client_id, struct db_client *c)
+{
+	struct client_row row;
+	struct res r[12];
+	char ip[sizeof(c->auth_ip)], until[24];
+	MYSQL_BIND in[2];
+	int rc;
+
+	/* client_bind() clears c: keep the address the caller set. */
+	memcpy(ip, c->auth_ip, sizeof(ip));
+	ip[sizeof(ip) - 1] = '\0';
+	client_bind(&row, r, c);
+	r_set(&r[11], until, sizeof(until));
+	p_str(&in[0], ip);
+	p_str(&in[1], client_id);
+	rc = run_row(S_CLIENT_AUTH, in, r, ARRAY_SIZE(r));
+	memcpy(c->auth_ip, ip, sizeof(ip));
+	if (rc == DB_OK) {
+		client_fill(r, c);
+		c->locked_until = r_ll(&r[11]);
+	}
+	return rc;
+}
+
+int
 db_client_by_ref(unsigned long long id, struct db_client *c)
 {
 	MYSQL_BIND in[1];
@@ -1172,8 +1268,9 @@ token_get(enum stmt id, const unsigned char digest[DB_DIGEST_LEN],
 int
 db_token_insert_checked(const struct db_token *t, const struct db_client *c)
 {
-	MYSQL_BIND in[12];
+	MYSQL_BIND in[14];
 	long long kind = t->kind, dialect = t->dialect;
+	long long now = t->created_ms / 1000;
 	unsigned long long n = 0;
 	int rc;
 
@@ -1189,6 +1286,9 @@ db_token_insert_checked(const struct db_token *t, const struct db_client *c)
 	p_str(&in[9], c->grants);
 	p_str(&in[10], c->scopes);
 	p_ll(&in[11], &c->access_ttl);
+	/* Not while the address is locked out (the throttle, SPEC 14). */
+	p_str(&in[12], c->auth_ip);
+	p_ll(&in[13], &now);
 	if ((rc = run_change(S_TOKEN_INSERT_CHECKED, in, &n)) != DB_OK)
 		return rc;
 	return n == 1 ? DB_OK : DB_NOTFOUND;
@@ -1214,18 +1314,27 @@ db_client_token(const char *client_id,
 {
 	struct client_row crow;
 	struct token_row trow;
-	struct res r[11 + TOKEN_NCOLS_NAMED];
-	MYSQL_BIND in[2];
+	struct res r[11 + TOKEN_NCOLS_NAMED + 1];
+	char ip[sizeof(c->auth_ip)], until[24];
+	MYSQL_BIND in[3];
 	int rc;
 
 	*token_found = 0;
+	/* client_bind() clears c: keep the address the caller set. */
+	memcpy(ip, c->auth_ip, sizeof(ip));
+	ip[sizeof(ip) - 1] = '\0';
 	client_bind(&crow, r, c);
 	token_bind(&trow, r + 11, t);
-	p_bin(&in[0], digest, DB_DIGEST_LEN);
-	p_str(&in[1], client_id);
-	if ((rc = run_row(S_CLIENT_TOKEN, in, r, ARRAY_SIZE(r))) != DB_OK)
+	r_set(&r[11 + TOKEN_NCOLS_NAMED], until, sizeof(until));
+	p_str(&in[0], ip);
+	p_bin(&in[1], digest, DB_DIGEST_LEN);
+	p_str(&in[2], client_id);
+	rc = run_row(S_CLIENT_TOKEN, in, r, ARRAY_SIZE(r));
+	memcpy(c->auth_ip, ip, sizeof(ip));
+	if (rc != DB_OK)
 		return rc;
 	client_fill(r, c);
+	c->locked_until = r_ll(&r[11 + TOKEN_NCOLS_NAMED]);
 	/* tokens.kind is NOT NULL: NULL means the LEFT JOIN found none. */
 	if (!r[11 + 1].null) {
 		token_fill(&trow, r + 11, digest, t);
@@ -1318,49 +1427,160 @@ db_consent_put(unsigned long long user_id, unsigned long long client_ref,
 
 /* login throttle */
 
-int
-db_failures_count(const char *login, const char *ip, long long since,
-    long long *n_login, long long *last_login, long long *n_ip,
-    long long *last_ip)
+/* The four counters of S_FAILURES* / S_CLIENT_FAILURES into out[4]. */
+static int
+count4(enum stmt id, MYSQL_BIND *in, long long out[4])
 {
 	struct res r[4];
 	char v[4][24];
-	MYSQL_BIND in[8];
 	size_t i;
 	int rc;
 
-	for (i = 0; i < 4; i++) {
-		p_str(&in[2 * i], i < 2 ? login : ip);
-		p_ll(&in[2 * i + 1], &since);
+	for (i = 0; i < 4; i++)
 		r_set(&r[i], v[i], sizeof(v[i]));
-	}
-	if ((rc = run_row(S_FAILURES, in, r, 4)) == DB_ERROR)
+	if ((rc = run_row(id, in, r, 4)) == DB_ERROR)
 		return rc;
-	*n_login = rc == DB_OK ? r_ll(&r[0]) : 0;
-	*last_login = rc == DB_OK ? r_ll(&r[1]) : 0;
-	*n_ip = rc == DB_OK ? r_ll(&r[2]) : 0;
-	*last_ip = rc == DB_OK ? r_ll(&r[3]) : 0;
+	for (i = 0; i < 4; i++)
+		out[i] = rc == DB_OK ? r_ll(&r[i]) : 0;
 	return DB_OK;
 }
 
 int
-db_failure_add(const char *login, const char *ip, long long now)
+db_failures_count(const char *login, unsigned long long user_id, const char *ip,
+    long long since, long long *n_login, long long *last_login, long long *n_ip,
+    long long *last_ip)
 {
-	MYSQL_BIND in[3];
+	MYSQL_BIND in[8];
+	long long v[4];
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (i >= 2)
+			p_str(&in[2 * i], ip);
+		else if (user_id != 0)
+			p_ull(&in[2 * i], &user_id);
+		else
+			p_str(&in[2 * i], login);
+		p_ll(&in[2 * i + 1], &since);
+	}
+	if (count4(user_id != 0 ? S_FAILURES_USER : S_FAILURES, in, v) != DB_OK)
+		return DB_ERROR;
+	*n_login = v[0];
+	*last_login = v[1];
+	*n_ip = v[2];
+	*last_ip = v[3];
+	return DB_OK;
+}
+
+int
+db_failure_add(const char *login, unsigned long long user_id, const char *ip,
+    long long now)
+{
+	MYSQL_BIND in[4];
 
 	p_str(&in[0], login);
-	p_str(&in[1], ip);
-	p_ll(&in[2], &now);
+	p_ref(&in[1], &user_id);
+	p_str(&in[2], ip);
+	p_ll(&in[3], &now);
 	return run_change(S_FAILURE_ADD, in, NULL);
 }
 
 int
-db_failures_clear(const char *login)
+db_failures_clear(unsigned long long user_id)
 {
 	MYSQL_BIND in[1];
 
-	p_str(&in[0], login);
+	p_ull(&in[0], &user_id);
 	return run_change(S_FAILURES_CLEAR, in, NULL);
+}
+
+int
+db_throttle_lock(const struct db_throttle_key k[2], long long now)
+{
+	MYSQL_BIND in[8];
+	char kind[2][2];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		kind[i][0] = k[i].kind;
+		kind[i][1] = '\0';
+		p_str(&in[4 * i], kind[i]);
+		p_str(&in[4 * i + 1], k[i].ip);
+		p_str(&in[4 * i + 2], k[i].name);
+		p_ll(&in[4 * i + 3], &now);
+	}
+	return run_change(S_THROTTLE_LOCK, in, NULL);
+}
+
+int
+db_throttle_until(const struct db_throttle_key *k, long long until)
+{
+	MYSQL_BIND in[4];
+	char kind[2] = { k->kind, '\0' };
+
+	p_ll(&in[0], &until);
+	p_str(&in[1], kind);
+	p_str(&in[2], k->ip);
+	p_str(&in[3], k->name);
+	return run_change(S_THROTTLE_UNTIL, in, NULL);
+}
+
+int
+db_client_failures_count(const char *client_id, const char *ip, long long since,
+    long long *n_pair, long long *last_pair, long long *n_ip,
+    long long *last_ip)
+{
+	MYSQL_BIND in[10];
+	long long v[4];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		p_str(&in[3 * i], ip);
+		p_str(&in[3 * i + 1], client_id);
+		p_ll(&in[3 * i + 2], &since);
+		p_str(&in[6 + 2 * i], ip);
+		p_ll(&in[6 + 2 * i + 1], &since);
+	}
+	if (count4(S_CLIENT_FAILURES, in, v) != DB_OK)
+		return DB_ERROR;
+	*n_pair = v[0];
+	*last_pair = v[1];
+	*n_ip = v[2];
+	*last_ip = v[3];
+	return DB_OK;
+}
+
+int
+db_client_failure_add(const char *client_id, const char *ip, long long now)
+{
+	MYSQL_BIND in[3];
+
+	p_str(&in[0], client_id);
+	p_str(&in[1], ip);
+	p_ll(&in[2], &now);
+	return run_change(S_CLIENT_FAILURE_ADD, in, NULL);
+}
+
+int
+db_user_hash_methods(void (*cb)(const char *method, void *arg), void *arg,
+    size_t max)
+{
+	struct res r[1];
+	char method[64];
+	MYSQL_STMT *st;
+	size_t n = 0;
+	int rc;
+
+	if ((st = run(S_USER_HASH_METHODS, NULL)) == NULL)
+		return DB_ERROR;
+	r_set(&r[0], method, sizeof(method));
+	if (bind_results(st, r, 1) != DB_OK)
+		return DB_ERROR;
+	while ((rc = fetch(st, r, 1)) == DB_OK)
+		if (n++ < max)
+			cb(method, arg);
+	mysql_stmt_free_result(st);
+	return rc == DB_ERROR ? DB_ERROR : DB_OK;
 }
 
 /* Dead sessions with ids in [first, first + n): *deleted += their count. */
@@ -1396,6 +1616,19 @@ sessions_max_id(unsigned long long *max)
 	return DB_OK;
 }
 
+/* Throttle keys idle for a day and not locked (SPEC 14). */
+static int
+purge_throttle_locks(long long now, long long cutoff, long long lim,
+    unsigned long long *n)
+{
+	MYSQL_BIND in[3];
+
+	p_ll(&in[0], &cutoff);
+	p_ll(&in[1], &now);
+	p_ll(&in[2], &lim);
+	return run_change(S_PURGE_THROTTLE_LOCKS, in, n);
+}
+
 int
 db_purge(long long now, unsigned int limit, unsigned long long *deleted)
 {
@@ -1419,6 +1652,12 @@ db_purge(long long now, unsigned int limit, unsigned long long *deleted)
 	cutoff = now - 86400;
 	p_ll(&in[0], &cutoff);
 	if (run_change(S_PURGE_FAILURES, in, &n) != DB_OK)
+		return DB_ERROR;
+	*deleted += n;
+	if (run_change(S_PURGE_CLIENT_FAILURES, in, &n) != DB_OK)
+		return DB_ERROR;
+	*deleted += n;
+	if (purge_throttle_locks(now, cutoff, lim, &n) != DB_OK)
 		return DB_ERROR;
 	*deleted += n;
 	if (cursor == 0 || cursor > max_id) {

@@ -106,6 +106,16 @@ struct db_client {
 	int resource_server;
 	long long access_ttl; /* 0: the configured default */
 	long long created_at;
+	/*
+	 * The client authentication throttle (SPEC 14). In: auth_ip, the
+	 * address the client authenticates from, read by the statements that
+	 * fold the lock check in (db_client_auth, db_client_token,
+	 * db_token_insert_checked). Out: locked_until, unix seconds until
+	 * which the (client_id, address) pair or the address is locked out
+	 * (0: free, or not looked up).
+	 */
+	char auth_ip[46];
+	long long locked_until;
 };
 
 /* Connect now (idempotent): DB_OK or DB_ERROR. */
@@ -194,6 +204,12 @@ int db_client_token(const char *client_id,
     const unsigned char digest[DB_DIGEST_LEN], struct db_client *c,
     struct db_token *t, int *token_found);
 /*
+ * The client by client_id for authentication from c->auth_ip (set by the
+ * caller, kept): db_client_by_client_id() plus c->locked_until, in the
+ * same statement.
+ */
+int db_client_auth(const char *client_id, struct db_client *c);
+/*
  * Like db_token_get(), locking the token's and its session's rows (SELECT
  * ... FOR UPDATE) inside a transaction; the user and client are read
  * without a lock.
@@ -213,15 +229,52 @@ int db_consent_get(unsigned long long user_id, unsigned long long client_ref,
 int db_consent_put(unsigned long long user_id, unsigned long long client_ref,
     const char *scope, long long now);
 
-/* login throttle (SPEC 11) */
-int db_failures_count(const char *login, const char *ip, long long since,
-    long long *n_login, long long *last_login, long long *n_ip,
-    long long *last_ip);
-int db_failure_add(const char *login, const char *ip, long long now);
-int db_failures_clear(const char *login);
+/*
+ * login throttle (SPEC 11, 14): failures within [since, now] of the
+ * account user_id (when not 0) or else of the name `login`, and of the
+ * address; the newest of each (0 when none).
+ */
+int db_failures_count(const char *login, unsigned long long user_id,
+    const char *ip, long long since, long long *n_login, long long *last_login,
+    long long *n_ip, long long *last_ip);
+/* One failure (or attempt) of `login`, resolved to user_id (0: unknown). */
+int db_failure_add(const char *login, unsigned long long user_id,
+    const char *ip, long long now);
+/* Forget every failure of the account. */
+int db_failures_clear(unsigned long long user_id);
 
 /*
- * Delete at most `limit` expired tokens and old login failures, and the
+ * A throttle key: kind ('i', 'u', 'n', 'a', 'p': sql/003_throttle.sql), the
+ * address ("" when none) and the name ("" when none).
+ */
+struct db_throttle_key {
+	char kind;
+	const char *ip;
+	const char *name;
+};
+/*
+ * Lock both keys' rows until the transaction ends (creating them), in the
+ * order given. Inside db_tx() only.
+ */
+int db_throttle_lock(const struct db_throttle_key k[2], long long now);
+/* Set the key's locked_until. */
+int db_throttle_until(const struct db_throttle_key *k, long long until);
+/* client authentication failures, like db_failures_count() */
+int db_client_failures_count(const char *client_id, const char *ip,
+    long long since, long long *n_pair, long long *last_pair, long long *n_ip,
+    long long *last_ip);
+int db_client_failure_add(const char *client_id, const char *ip, long long now);
+
+/*
+ * The distinct hash methods stored in users (sql/003_throttle.sql:
+ * "$y$j9T", "$2y$10", "" ...): cb for each, at most `max`.
+ */
+int db_user_hash_methods(void (*cb)(const char *method, void *arg), void *arg,
+    size_t max);
+
+/*
+ * Delete at most `limit` expired tokens, old login and client failures and
+ * idle throttle keys, and the
  * sessions without tokens among the next `limit` session ids (a window
  * that sweeps the table across calls); *deleted gets the total. Small
  * batches, bounded work: no long locks, no scan of the live sessions.

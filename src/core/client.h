@@ -76,15 +76,28 @@ enum oauth_err client_delete(const char *client_id,
     unsigned long long *revoked);
 
 /*
- * Authenticate: the secret must match a confidential client's (constant
- * time); a public client must send none. OE_OK, OE_INVALID_CLIENT,
+ * Authenticate from address ip (the throttle of SPEC 14, core/throttle.h):
+ * the secret must match a confidential client's (constant time); a public
+ * client must send none. OE_OK, OE_INVALID_CLIENT (the failure is
+ * recorded), OE_CLIENT_THROTTLED (the pair or the address is locked out,
+ * the correct secret included; c->locked_until says until when),
  * OE_SERVER.
  */
 enum oauth_err client_authenticate(const char *client_id, const char *secret,
-    struct db_client *c);
-/* The second half of client_authenticate(), on a client already read. */
+    const char *ip, long long now, struct db_client *c);
+/* The secret check of client_authenticate(), on a client already read. */
 enum oauth_err client_check_secret(const struct db_client *c,
     const char *secret);
+/*
+ * The throttle's half of client_authenticate(), for a client read with
+ * its lock (db_client_token()) and checked to e: OE_OK becomes
+ * OE_CLIENT_THROTTLED while locked; OE_INVALID_CLIENT is recorded as a
+ * failure of (client_id, ip), or becomes OE_CLIENT_THROTTLED when the
+ * pair or address is locked already (then c->locked_until is set).
+ * Anything else is returned as it is.
+ */
+enum oauth_err client_throttle(const char *client_id, const char *ip,
+    long long now, enum oauth_err e, struct db_client *c);
 
 /*
  * A process's memory of the confidential clients that obtained tokens by

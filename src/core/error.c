@@ -70,6 +70,10 @@ static const struct oauth_err_info table[OE__MAX] = {
 	/* "no trailing period" is the legacy text, kept as it was. */
 	[OE_SERVER] = { "server_error", 503, 5501, "ServerSideException",
 	    "Server encountered an error. Please try again later", 200 },
+	/* SPEC 14: RFC dialects answer 429 with invalid_client. */
+	[OE_CLIENT_THROTTLED] = { "invalid_client", 429, 1429, "OAuthException",
+	    "Too many failed client authentications. Please try again later.",
+	    429 },
 };
 
 const struct oauth_err_info *

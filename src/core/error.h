@@ -30,8 +30,9 @@ enum oauth_err {
 	OE_UNSUPPORTED_RESPONSE,
 	OE_INVALID_SCOPE,
 	OE_ACCESS_DENIED,
-	OE_CONFLICT, /* the thing to create exists already */
-	OE_SERVER,   /* database unavailable or a query failed */
+	OE_CONFLICT,         /* the thing to create exists already */
+	OE_SERVER,           /* database unavailable or a query failed */
+	OE_CLIENT_THROTTLED, /* client authentication throttle (SPEC 14) */
 	OE__MAX
 };
 

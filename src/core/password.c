@@ -3,8 +3,10 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -20,6 +22,8 @@ _Static_assert(PASSWORD_HASH_MAX <= CRYPT_OUTPUT_SIZE,
 
 #define YESCRYPT_COST_MAX 11
 #define YESCRYPT_PARAMS_MAX 16
+/* Distinct stored methods weighed for the dummy (users.hash_method). */
+#define STORED_MAX 8
 
 /* Cost ranges libxcrypt's crypt_gensalt accepts, and our defaults. */
 static const struct scheme {
@@ -40,8 +44,17 @@ static struct {
 	int ready; /* password_configure() succeeded */
 	enum password_scheme scheme;
 	unsigned long cost;
-	/* A hash of a random secret, for unknown users (password_dummy). */
-	char dummy[PASSWORD_HASH_MAX];
+	/*
+	 * The setting (method, cost, a fixed salt) password_dummy() runs:
+	 * that of the costliest method stored in the users table
+	 * (password_stored()), or of the configured scheme until told.
+	 */
+	char dummy[CRYPT_GENSALT_OUTPUT_SIZE];
+	/* What one run of each setting weighed cost, in CPU microseconds. */
+	struct {
+		char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+		long long us;
+	} weighed[STORED_MAX];
 	/*
 	 * The parameter field ("j9T" in "$y$j9T$salt$hash") crypt_gensalt
 	 * writes for each yescrypt cost, so a stored hash's cost can be
@@ -176,13 +189,28 @@ yparams_init(void)
 	return 0;
 }
 
+/*
+ * The setting of `prefix` at `cost` with a fixed salt (all zero bytes):
+ * the salt of a dummy run does not matter, and a fixed one spares the
+ * entropy. 0 or -1.
+ */
+static int
+setting_of(const char *prefix, unsigned long cost,
+    char out[CRYPT_GENSALT_OUTPUT_SIZE])
+{
+	static const char zeros[16];
+
+	return crypt_gensalt_rn(prefix, cost, zeros, (int)sizeof(zeros), out,
+		   CRYPT_GENSALT_OUTPUT_SIZE) == NULL ?
+	    -1 :
+	    0;
+}
+
 int
 password_configure(enum password_scheme scheme, unsigned long cost)
 {
-	char secret[SECRET_HEX_LEN + 1];
-	char dummy[PASSWORD_HASH_MAX];
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	const struct scheme *s;
-	int rc = -1;
 
 	if ((unsigned int)scheme >= ARRAY_SIZE(schemes))
 		return -1;
@@ -194,24 +222,23 @@ password_configure(enum password_scheme scheme, unsigned long cost)
 		return -1;
 	if (yparams_init() == -1) {
 		log_warn("crypt_gensalt_rn($y$) refused");
-		goto out;
+		return -1;
 	}
 	/*
-	 * The dummy is a hash of a random secret nobody knows, made with the
-	 * same scheme and cost as a user's new hash, so verifying against it
-	 * costs what verifying a real user's hash costs.
+	 * No hash is computed here: a plain CGI process runs this for every
+	 * request (SPEC 14, docs/deploying.md). The dummy's setting is the
+	 * configured one until the stored methods are known.
 	 */
-	if (secret_token(secret) == -1 ||
-	    hash_with(scheme, cost, secret, SECRET_HEX_LEN, dummy) == -1)
-		goto out;
-	memcpy(cur.dummy, dummy, sizeof(dummy));
+	if (setting_of(s->prefix, cost, setting) == -1) {
+		log_warn("crypt_gensalt_rn(%s, %lu): %s", s->prefix, cost,
+		    strerror(errno));
+		return -1;
+	}
+	memcpy(cur.dummy, setting, sizeof(setting));
 	cur.scheme = scheme;
 	cur.cost = cost;
 	cur.ready = 1;
-	rc = 0;
-out:
-	OPENSSL_cleanse(secret, sizeof(secret));
-	return rc;
+	return 0;
 }
 
 /* Configure the defaults if nobody did (a CLI command, a unit test). */
@@ -224,15 +251,15 @@ ready(void)
 }
 
 int
-password_verify(const char *pw, size_t n, const char *hash)
+password_check(const char *pw, size_t n, const char *hash)
 {
 	char out[PASSWORD_HASH_MAX];
 	int match;
 
 	if (!hash_usable(hash) || !phrase_usable(pw, n, is_bcrypt(hash)))
-		return 0;
+		return -1;
 	if (run_crypt(pw, n, hash, out) == -1)
-		return 0;
+		return -1;
 	/* Hashes are not secrets, but a timing oracle on them is needless. */
 	match = secret_streq(out, hash);
 	/* A wrong guess may be the user's other password: no trace of it. */
@@ -240,16 +267,147 @@ password_verify(const char *pw, size_t n, const char *hash)
 	return match;
 }
 
+int
+password_verify(const char *pw, size_t n, const char *hash)
+{
+	return password_check(pw, n, hash) == 1;
+}
+
+/* One crypt(3) run of `setting`, its result thrown away: 0 or -1. */
+static int
+run_setting(const char *pw, size_t n, const char *setting)
+{
+	static const char stand_in[] = "not-a-password";
+	char out[PASSWORD_HASH_MAX];
+	int rc;
+
+	/* A phrase crypt(3) refuses would cost nothing: run another. */
+	if (!phrase_usable(pw, n, is_bcrypt(setting))) {
+		pw = stand_in;
+		n = sizeof(stand_in) - 1;
+	}
+	rc = run_crypt(pw, n, setting, out);
+	OPENSSL_cleanse(out, sizeof(out));
+	return rc;
+}
+
 void
 password_dummy(const char *pw, size_t n)
 {
-	/*
-	 * XXX: a legacy user whose hash is still $2y$10$ costs bcrypt's
-	 * time, not the dummy's, until the next login upgrades the hash.
-	 */
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+
 	if (!ready())
 		return;
-	(void)password_verify(pw, n, cur.dummy);
+	/*
+	 * The same work as verifying a hash of the costliest stored method
+	 * (SPEC 14, equal cost): crypt(3) of the phrase with that method's
+	 * setting is exactly what a verify does, so no hash needs to be
+	 * made beforehand.
+	 */
+	memcpy(setting, cur.dummy, sizeof(setting));
+	if (run_setting(pw, n, setting) == -1 &&
+	    setting_of(schemes[cur.scheme].prefix, cur.cost, setting) == 0)
+		(void)run_setting(pw, n, setting);
+}
+
+/*
+ * The dummy setting of a stored method as users.hash_method has it
+ * ("$2y$10", "$y$j9T", "$6$rounds=9000", "$6" ...), with a fixed salt:
+ * 0, or -1 for a method that is not weighed (obsolete, unknown, no hash:
+ * those answer with the dummy themselves, never costing more).
+ */
+static int
+method_setting(const char *m, char out[CRYPT_GENSALT_OUTPUT_SIZE])
+{
+	char prefix[8];
+	const char *salt;
+	unsigned long cost;
+	int rc;
+
+	if (m[0] == '$' && m[1] == '2' && m[2] != '\0' && m[3] == '$' &&
+	    m[4] >= '0' && m[4] <= '9' && m[5] >= '0' && m[5] <= '9' &&
+	    m[6] == '\0') {
+		memcpy(prefix, m, 4);
+		prefix[4] = '\0';
+		cost = (unsigned long)(m[4] - '0') * 10 +
+		    (unsigned long)(m[5] - '0');
+		if (setting_of(prefix, cost, out) == -1)
+			return -1;
+	} else {
+		/* The salt the fixed bytes make, in the method's own form. */
+		if (strncmp(m, "$y$", 3) == 0 || strncmp(m, "$gy$", 4) == 0)
+			salt = "......................";
+		else if (strcmp(m, "$5") == 0 || strcmp(m, "$6") == 0 ||
+		    strncmp(m, "$5$rounds=", 10) == 0 ||
+		    strncmp(m, "$6$rounds=", 10) == 0)
+			salt = "................";
+		else
+			return -1;
+		rc = snprintf(out, CRYPT_GENSALT_OUTPUT_SIZE, "%s$%s", m, salt);
+		if (rc < 0 || rc >= CRYPT_GENSALT_OUTPUT_SIZE)
+			return -1;
+	}
+	return hash_usable(out) ? 0 : -1;
+}
+
+/* CPU microseconds of one run of `setting` (remembered); -1 if it fails. */
+static long long
+weigh(const char *setting)
+{
+	static unsigned next;
+	struct timespec a, b;
+	size_t i;
+	long long us;
+
+	for (i = 0; i < STORED_MAX; i++)
+		if (strcmp(cur.weighed[i].setting, setting) == 0)
+			return cur.weighed[i].us;
+	/*
+	 * The process's own CPU time, not the wall clock: other processes
+	 * of a loaded machine do not inflate it. Hash costs differ by
+	 * machine (yescrypt is memory-bound, bcrypt not), so they are
+	 * measured here rather than assumed.
+	 */
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a) == -1 ||
+	    run_setting("x", 1, setting) == -1 ||
+	    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b) == -1)
+		return -1;
+	us = (long long)(b.tv_sec - a.tv_sec) * 1000000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000;
+	if (strlen(setting) >= sizeof(cur.weighed[0].setting))
+		return us; /* not remembered: it cannot be */
+	i = next++ % STORED_MAX;
+	memcpy(cur.weighed[i].setting, setting, strlen(setting) + 1);
+	cur.weighed[i].us = us;
+	return us;
+}
+
+void
+password_stored(const char *const *methods, size_t n)
+{
+	char settings[STORED_MAX][CRYPT_GENSALT_OUTPUT_SIZE];
+	size_t i, k = 0, best = 0;
+	long long w, most = -1;
+
+	if (!ready())
+		return;
+	for (i = 0; i < n && k < STORED_MAX; i++)
+		if (method_setting(methods[i], settings[k]) == 0)
+			k++;
+	if (k == 0) {
+		/* Nothing stored that verifies: the configured scheme. */
+		(void)setting_of(schemes[cur.scheme].prefix, cur.cost,
+		    cur.dummy);
+		return;
+	}
+	/* One method: nothing to weigh (the usual yescrypt-only table). */
+	for (i = 0; k > 1 && i < k; i++) {
+		if ((w = weigh(settings[i])) > most) {
+			most = w;
+			best = i;
+		}
+	}
+	memcpy(cur.dummy, settings[best], sizeof(cur.dummy));
 }
 
 int

@@ -35,22 +35,59 @@ lookup(const char *login, enum login_by by, struct db_user *u)
 	}
 }
 
+/*
+ * How often a process asks which hash methods the users table holds
+ * (equal cost, SPEC 14): one index-only query (sql/003_throttle.sql), on
+ * a login, at most this often.
+ */
+#define HASH_METHODS_EVERY 10
+
+struct methods {
+	char v[8][33];
+	const char *p[8];
+	size_t n;
+};
+
+static void
+method_seen(const char *method, void *arg)
+{
+	struct methods *m = arg;
+
+	if (m->n >= 8)
+		return;
+	snprintf(m->v[m->n], sizeof(m->v[m->n]), "%s", method);
+	m->p[m->n] = m->v[m->n];
+	m->n++;
+}
+
+/* Tell password.c which methods are stored, now and then. */
+static void
+learn_hash_methods(long long now)
+{
+	static long long learned_at;
+	struct methods m;
+
+	if (learned_at != 0 && now - learned_at < HASH_METHODS_EVERY &&
+	    now >= learned_at)
+		return;
+	learned_at = now;
+	memset(&m, 0, sizeof(m));
+	if (db_user_hash_methods(method_seen, &m, 8) != DB_OK) {
+		log_warn("could not read the stored hash methods: %s",
+		    db_error());
+		return; /* keep the last ones */
+	}
+	password_stored(m.p, m.n);
+}
+
 enum oauth_err
 user_login(const char *login, const char *pw, size_t pwlen, const char *ip,
     enum login_by by, long long now, struct login_result *res)
 {
 	char newhash[PASSWORD_HASH_MAX];
-	long long failures = 0;
 	int rc, ok;
 
 	memset(res, 0, sizeof(*res));
-	switch (throttle_check(login, ip, now, &res->retry_after, &failures)) {
-	case 1:
-		return OE_THROTTLED;
-	case -1:
-		copy_error(res, 0);
-		return OE_SERVER;
-	}
 	/*
 	 * A name longer than any stored one cannot exist; the lookup would
 	 * only fail, so skip it, but not the hash work below.
@@ -64,23 +101,43 @@ user_login(const char *login, const char *pw, size_t pwlen, const char *ip,
 		copy_error(res, 0);
 		return OE_SERVER;
 	}
+	/*
+	 * SPEC 14: the attempt is recorded before the password is checked,
+	 * against the account it resolved to (its username and phone
+	 * number share one counter), or the string typed when unknown.
+	 */
+	switch (throttle_login_begin(login, rc == DB_OK ? res->user.id : 0, ip,
+	    now, &res->retry_after)) {
+	case 1:
+		memset(&res->user, 0, sizeof(res->user));
+		return OE_THROTTLED;
+	case -1:
+		memset(&res->user, 0, sizeof(res->user));
+		copy_error(res, 1);
+		return OE_SERVER;
+	}
+	learn_hash_methods(now);
 	if (rc == DB_NOTFOUND) {
 		/* The same work as a real verify: no timing oracle. */
 		password_dummy(pw, pwlen);
 		res->unknown_user = 1;
 		ok = 0;
+	} else if (res->user.disabled) {
+		/* Not even checked: the costliest work, like an unknown name. */
+		password_dummy(pw, pwlen);
+		ok = 0;
 	} else {
-		ok = password_verify(pw, pwlen, res->user.hash) &&
-		    !res->user.disabled;
-		res->wrong_password = !ok;
+		ok = password_check(pw, pwlen, res->user.hash);
+		/* A hash that cannot verify ('*', '!', unknown method ...). */
+		if (ok == -1)
+			password_dummy(pw, pwlen);
+		ok = ok == 1;
 	}
-	if (!ok) {
-		if (throttle_fail(login, ip, now) == -1)
-			log_warn("could not record a failed login: %s",
-			    db_error());
-		return OE_BAD_CREDENTIALS;
-	}
-	if (failures > 0 && throttle_clear(login) == -1)
+	res->wrong_password = !ok && !res->unknown_user;
+	if (!ok)
+		return OE_BAD_CREDENTIALS; /* the recorded attempt stays */
+	/* The attempt recorded above goes with the account's failures. */
+	if (throttle_login_ok(res->user.id) == -1)
 		log_warn("could not clear login failures: %s", db_error());
 	/* SPEC 3: an older or weaker stored hash is upgraded on login. */
 	if (password_needs_rehash(res->user.hash) &&

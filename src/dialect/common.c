@@ -8,7 +8,9 @@
 #include <openssl/evp.h>
 
 #include "arena.h"
+#include "core/secret.h"
 #include "request.h"
+#include "response.h"
 #include "utf8.h"
 
 #define DEVICE_INFO_MAX 200
@@ -99,10 +101,18 @@ dialect_client(struct ctx *c, const char *id, const char *secret,
 
 	if ((e = client_credentials(c, &id, &secret, basic)) != OE_OK)
 		return e;
-	e = client_authenticate(id, secret, cl);
+	e = client_authenticate(id, secret, c->req->remote_addr, c->now, cl);
 	if (e == OE_OK && cl->is_public && !allow_public)
 		return OE_INVALID_CLIENT;
 	return e;
+}
+
+void
+dialect_client_retry_after(struct ctx *c, const struct db_client *cl)
+{
+	long long s = cl->locked_until - c->now;
+
+	response_header(c->res, "Retry-After", "%lld", s > 0 ? s : 1);
 }
 
 enum oauth_err
@@ -113,7 +123,11 @@ dialect_client_recall(struct ctx *c, const char *id, const char *secret,
 
 	if ((e = client_credentials(c, &id, &secret, basic)) != OE_OK)
 		return e;
-	return client_recall(id, secret, cl);
+	if ((e = client_recall(id, secret, cl)) != OE_OK)
+		return e;
+	/* The token's INSERT refuses while this address is locked out. */
+	snprintf(cl->auth_ip, sizeof(cl->auth_ip), "%s", c->req->remote_addr);
+	return OE_OK;
 }
 
 enum oauth_err
@@ -126,9 +140,20 @@ dialect_client_token(struct ctx *c, const char *id, const char *secret,
 	*te = OE_INVALID_TOKEN;
 	if ((e = client_credentials(c, &id, &secret, basic)) != OE_OK)
 		return e;
-	if ((e = token_lookup_with_client(id, token, cl, t, te)) != OE_OK)
-		return e;
-	e = client_check_secret(cl, secret);
+	if (token == NULL || !secret_is_token(token)) {
+		/* No token to read with the client: the client alone. */
+		e = client_authenticate(id, secret, c->req->remote_addr, c->now,
+		    cl);
+	} else {
+		/* The client, its lock and the token in one statement. */
+		memset(cl, 0, sizeof(*cl));
+		snprintf(cl->auth_ip, sizeof(cl->auth_ip), "%s",
+		    c->req->remote_addr);
+		e = token_lookup_with_client(id, token, cl, t, te);
+		if (e == OE_OK && cl->locked_until <= c->now)
+			e = client_check_secret(cl, secret);
+		e = client_throttle(id, c->req->remote_addr, c->now, e, cl);
+	}
 	if (e == OE_OK && cl->is_public)
 		return OE_INVALID_CLIENT;
 	return e;

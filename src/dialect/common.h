@@ -22,14 +22,19 @@ struct token_params {
  * client_id/client_secret (client_secret_post), or identify a public
  * client by its id (when allow_public). OE_OK; OE_INVALID_CLIENT
  * (*basic tells whether Basic was tried, for WWW-Authenticate);
- * OE_INVALID_REQUEST (both methods at once); OE_SERVER.
+ * OE_CLIENT_THROTTLED (the request's address is locked out for this
+ * client or for every client, SPEC 14: answer 429 with
+ * dialect_client_retry_after()); OE_INVALID_REQUEST (both methods at
+ * once); OE_SERVER.
  */
 enum oauth_err dialect_client(struct ctx *c, const char *id, const char *secret,
     int allow_public, struct db_client *cl, int *basic);
 /*
  * dialect_client() from the process's memory of clients (client_recall()):
  * OE_OK when the credentials match a remembered confidential client; any
- * other answer only means "ask the database" (dialect_client()).
+ * other answer only means "ask the database" (dialect_client()). The
+ * lock is checked by the statement that then issues the token
+ * (db_token_insert_checked(), through cl->auth_ip).
  */
 enum oauth_err dialect_client_recall(struct ctx *c, const char *id,
     const char *secret, struct db_client *cl, int *basic);
@@ -42,6 +47,9 @@ enum oauth_err dialect_client_recall(struct ctx *c, const char *id,
 enum oauth_err dialect_client_token(struct ctx *c, const char *id,
     const char *secret, const char *token, struct db_client *cl, int *basic,
     struct db_token *t, enum oauth_err *te);
+
+/* Retry-After for OE_CLIENT_THROTTLED: the seconds cl stays locked. */
+void dialect_client_retry_after(struct ctx *c, const struct db_client *cl);
 
 /* The token of "Authorization: Bearer <t>" (scheme case-insensitive). */
 const char *dialect_bearer(struct ctx *c);

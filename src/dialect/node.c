@@ -67,6 +67,9 @@ node_error(struct ctx *c, enum oauth_err e, const char *detail)
 		case OE_THROTTLED:
 			msg = "too many failed login attempts";
 			break;
+		case OE_CLIENT_THROTTLED:
+			msg = "too many failed client authentications";
+			break;
 		case OE_INVALID_CLIENT:
 			msg = "invalid client";
 			break;
@@ -380,6 +383,8 @@ node_token(struct ctx *c)
 		if (e == OE_INVALID_CLIENT && basic)
 			response_header(c->res, "WWW-Authenticate",
 			    "Basic realm=\"oauth\"");
+		if (e == OE_CLIENT_THROTTLED)
+			dialect_client_retry_after(c, &cl);
 		node_error(c, e, what);
 		return;
 	}

@@ -77,8 +77,15 @@ nonempty(const char *s)
 }
 
 static void
-client_failed(struct ctx *c, enum oauth_err e, int basic)
+client_failed(struct ctx *c, enum oauth_err e, int basic,
+    const struct db_client *cl)
 {
+	if (e == OE_CLIENT_THROTTLED) {
+		/* SPEC 14: 429 invalid_client, the correct secret included. */
+		dialect_client_retry_after(c, cl);
+		oauth2_error(c, e, "too many failed client authentications");
+		return;
+	}
 	if (e != OE_INVALID_CLIENT) {
 		oauth2_error(c, e,
 		    e == OE_INVALID_REQUEST ? "more than one "
@@ -108,7 +115,7 @@ authenticate_client(struct ctx *c, struct db_client *cl, int allow_public)
 	}
 	e = dialect_client(c, id, secret, allow_public, cl, &basic);
 	if (e != OE_OK) {
-		client_failed(c, e, basic);
+		client_failed(c, e, basic, cl);
 		return -1;
 	}
 	return 0;
@@ -300,7 +307,7 @@ oauth2_introspect(struct ctx *c)
 	e = dialect_client_token(c, id, secret, bad_params ? NULL : token, &cl,
 	    &basic, &t, &te);
 	if (e != OE_OK) {
-		client_failed(c, e, basic);
+		client_failed(c, e, basic, &cl);
 		return;
 	}
 	if (bad_params) {

@@ -81,6 +81,11 @@ phone_access_token(struct ctx *c)
 		if (e == OE_THROTTLED)
 			response_header(c->res, "Retry-After", "%lld",
 			    lr.retry_after);
+		if (e == OE_CLIENT_THROTTLED) {
+			/* SPEC 14: 429 invalid_client, like dialect R. */
+			dialect_client_retry_after(c, &cl);
+			what = "too many failed client authentications";
+		}
 		oauth2_error(c, e, what);
 		return;
 	}

@@ -17,8 +17,10 @@ OAUTH_TEST_PORT), so a developer can do
 Fixtures (names are a contract with every test file):
   inst                   session-wide Instance (see the class)
   new_user(...)          make a unique user, returns (username, password)
-  clear_login_failures   autouse: empties the throttle table before a test
-Helper:
+  clear_login_failures   autouse: empties the throttle tables before a test
+Helpers:
+  clear_throttle(inst)   the same, for a test that fails on purpose more
+                         often than a throttle limit allows
   session_from(ip)       a requests.Session whose connections come from a
                          given loopback address (127.0.0.2, ...)
 Markers:
@@ -251,16 +253,23 @@ def new_user(inst):
 
 @pytest.fixture(autouse=True)
 def clear_login_failures(request):
-    """Every test starts with an empty login throttle (SPEC 11)."""
+    """Every test starts with an empty login throttle (SPEC 11) and client
+    authentication throttle (SPEC 14)."""
     if "inst" not in request.fixturenames:
         yield
         return
-    instance = request.getfixturevalue("inst")
-    try:
-        instance.sql("DELETE FROM login_failures")
-    except Exception:
-        pass  # table not there (yet), or the database is down
+    clear_throttle(request.getfixturevalue("inst"))
     yield
+
+
+def clear_throttle(instance):
+    """Empty the login and client-authentication throttles (SPEC 11, 14),
+    for a test that makes more failures on purpose than the limits allow."""
+    for table in ("login_failures", "client_failures", "throttle_locks"):
+        try:
+            instance.sql("DELETE FROM %s" % table)
+        except Exception:
+            pass  # table not there (yet), or the database is down
 
 
 # --- helpers -----------------------------------------------------------------

@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import pytest
 import requests
 
+from conftest import clear_throttle
+
 TIMEOUT = 30
 TOKEN = "/oauth/token"
 AUTHORIZE = "/oauth/authorize"
@@ -503,6 +505,7 @@ def test_remembered_client_loses_a_rotated_secret_at_once(inst):
     inst.sql("UPDATE clients SET secret_hash = CONCAT('sha256:', "
              "SHA2(%s, 256)) WHERE id = %s", new, c.ref)
     for _ in range(WARM):
+        clear_throttle(inst)  # WARM failures are more than SPEC 14 allows
         assert_invalid_client(cc(inst, c), basic=True)
     r = cc(inst, c, secret=new)
     assert_tokens(r, default_ttl(inst), "username email", refresh=False)
@@ -536,6 +539,7 @@ def test_remembered_client_deleted_or_changed_is_refused_at_once(inst):
     proc = inst.cli("client", "del", c.id)
     assert proc.returncode == 0, proc.stderr
     for _ in range(WARM):
+        clear_throttle(inst)  # WARM failures are more than SPEC 14 allows
         assert_invalid_client(cc(inst, c), basic=True)
     assert inst.sql("SELECT COUNT(*) FROM tokens WHERE client_ref = %s",
                     c.ref) == issued

@@ -6,6 +6,7 @@
  */
 #include <crypt.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "core/password.h"
 #include "unit.h"
@@ -284,6 +285,55 @@ test_dummy(void)
 	password_dummy("password", 8);
 }
 
+/* CPU seconds of one password_dummy(). */
+static double
+dummy_cpu(void)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	password_dummy("guess", 5);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	return (double)(b.tv_sec - a.tv_sec) +
+	    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* SPEC 14, equal cost: what cannot be checked says so, at no cost. */
+static void
+test_check(void)
+{
+	static const char *const unusable[] = { "*", "!", "", "garbage",
+		"$9$unknown$x", "$1$saltsalt$obsoleteMD5cryptXXXXXX" };
+	size_t i;
+
+	CHECK(password_configure(PASSWORD_YESCRYPT, 1) == 0);
+	CHECK(password_check("password", 8, legacy) == 1);
+	CHECK(password_check("Password", 8, legacy) == 0);
+	for (i = 0; i < sizeof(unusable) / sizeof(unusable[0]); i++)
+		CHECK(password_check("password", 8, unusable[i]) == -1);
+	CHECK(password_check("", 0, legacy) == -1);
+}
+
+/* The dummy runs the costliest stored method (CPU time, loose ratios). */
+static void
+test_stored(void)
+{
+	static const char *const one[] = { "$2y$09" };
+	static const char *const mixed[] = { "", "$y$j75", "$1", "$2y$09" };
+	static const char *const none[] = { "", "*", "$1" };
+	double cheap, dear;
+
+	CHECK(password_configure(PASSWORD_YESCRYPT, 1) == 0);
+	cheap = dummy_cpu();
+	password_stored(one, 1);
+	dear = dummy_cpu();
+	CHECK(dear > 2 * cheap);
+	password_stored(none, 3); /* nothing that verifies: configured */
+	CHECK(dummy_cpu() < dear / 2);
+	password_stored(mixed, 4); /* weighed: bcrypt 9 beats yescrypt 1 */
+	CHECK(dummy_cpu() > 2 * cheap);
+}
+
 int
 main(void)
 {
@@ -298,5 +348,7 @@ main(void)
 	RUN(test_obsolete);
 	RUN(test_configure_range);
 	RUN(test_dummy);
+	RUN(test_check);
+	RUN(test_stored);
 	return unit_done();
 }
