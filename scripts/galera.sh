@@ -377,7 +377,7 @@ init_datadirs() {
 # The database, its user and the configurations; idempotent. Run on node
 # 1: account statements replicate to the other nodes through TOI.
 db_setup() {
-	local pw host n conf tmp
+	local pw secret host n conf tmp
 	pw=$(sed -n 's/^db_password *= *//p' "$(dir 1)/oauth.conf" 2>/dev/null |
 	    head -n 1) || pw=
 	if [ -z "$pw" ]; then
@@ -385,6 +385,12 @@ db_setup() {
 		    head -c 32)
 	fi
 	[ ${#pw} -ge 16 ] || die "could not generate a password"
+	# One CSRF key for every node: a browser may meet any of them.
+	secret=$(sed -n 's/^instance_secret *= *//p' "$(dir 1)/oauth.conf" \
+	    2>/dev/null | head -n 1) || secret=
+	if [ -z "$secret" ]; then
+		secret=$(od -An -tx1 -N32 /dev/urandom | tr -dc '0-9a-f')
+	fi
 	host=$(hostname 2>/dev/null || echo localhost)
 	# mariadb-install-db --auth-root-authentication-method=normal leaves a
 	# password-less root and anonymous users; root keeps the unix socket.
@@ -409,6 +415,7 @@ db_setup() {
 			echo "db_user = oauth"
 			echo "db_password = $pw"
 			echo "db_name = oauth"
+			echo "instance_secret = $secret"
 			echo "# causal reads: a token written through another node"
 			echo "db_sync_wait = 1"
 			echo "issuer = http://127.0.0.1:$((BASE + 10 * (n - 1) + 3))"

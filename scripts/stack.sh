@@ -316,8 +316,8 @@ db_setup() {
 }
 
 # --- configuration ----------------------------------------------------------
-# The password is generated once and kept across `up`; the rest is
-# rewritten every time from the options given.
+# The password and the instance secret are generated once and kept across
+# `up`; the rest is rewritten every time from the options given.
 write_config() {
 	DB_PASSWORD=
 	if [ -f "$CONF" ]; then
@@ -328,6 +328,17 @@ write_config() {
 		    head -c 32)
 	fi
 	[ ${#DB_PASSWORD} -ge 16 ] || die "could not generate a password"
+	# The key of the pages' CSRF tokens (docs/configuration.md): 32
+	# random bytes, made once and kept, like the password.
+	INSTANCE_SECRET=
+	if [ -f "$CONF" ]; then
+		INSTANCE_SECRET=$(sed -n 's/^instance_secret *= *//p' "$CONF" |
+		    head -n 1)
+	fi
+	if [ -z "$INSTANCE_SECRET" ]; then
+		INSTANCE_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -dc '0-9a-f')
+	fi
+	[ ${#INSTANCE_SECRET} -ge 64 ] || die "could not generate a secret"
 
 	local tmp kv
 	tmp=$(mktemp "$VAR/.oauth.conf.XXXXXX")
@@ -336,11 +347,12 @@ write_config() {
 		echo "# instance on 127.0.0.1:$PORT; rewritten by every"
 		echo "# \`stack.sh up\` (the password is kept). Readable by www-data"
 		echo "# (Apache's FastCGI processes) and root only: it holds the"
-		echo "# database password."
+		echo "# database password and the instance secret."
 		echo "db_socket = $SOCK"
 		echo "db_user = oauth"
 		echo "db_password = $DB_PASSWORD"
 		echo "db_name = oauth"
+		echo "instance_secret = $INSTANCE_SECRET"
 		echo "issuer = $URL"
 		echo "htdocs = $ROOT/htdocs"
 		if [ -n "$REGISTRATION" ]; then

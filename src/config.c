@@ -22,7 +22,8 @@ enum ktype {
 	K_BOOL,
 	K_DIALECTS,
 	K_REG,
-	K_SCHEME
+	K_SCHEME,
+	K_SECRET
 };
 
 struct key {
@@ -56,6 +57,8 @@ static const struct key keys[] = {
 	{ "refresh_grace", K_INT, O(refresh_grace), "10", 0, 300 },
 	{ "login_cookie_ttl", K_INT, O(login_cookie_ttl), "86400", 60,
 	    31536000 },
+	{ "refresh_max_ttl", K_INT, O(refresh_max_ttl), "7776000", 1,
+	    315360000 },
 	{ "dialects", K_DIALECTS, 0, "legacy oauth2 chat node phone", 0, 0 },
 	{ "registration", K_REG, O(registration), "off", 0, 0 },
 	{ "admin_level", K_INT, O(admin_level), "9", -2147483647, 2147483647 },
@@ -70,6 +73,7 @@ static const struct key keys[] = {
 	    1000000 },
 	{ "password_scheme", K_SCHEME, O(password_bcrypt), "yescrypt", 0, 0 },
 	{ "password_cost", K_UINT, O(password_cost), "0", 0, 31 },
+	{ "instance_secret", K_SECRET, O(instance_secret), "", 64, 256 },
 	{ "body_limit", K_SIZE, O(body_limit), "65536", 1024, 1048576 },
 	{ "purge_every", K_INT, O(purge_every), "100", 0, 1000000 },
 };
@@ -129,6 +133,19 @@ set_key(const struct key *k, const char *v, char *err, size_t errsz)
 	long long n;
 
 	switch (k->type) {
+	case K_SECRET:
+		/* Nothing weak: 64 to 256 hex digits (32 to 128 bytes), or none. */
+		n = (long long)strlen(v);
+		if (n != 0 &&
+		    (n < k->min || n > k->max || n % 2 != 0 ||
+			strspn(v, "0123456789abcdefABCDEF") != (size_t)n)) {
+			snprintf(err, errsz,
+			    "%s: expected %lld to %lld hex digits "
+			    "(openssl rand -hex 32)",
+			    k->name, k->min, k->max);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case K_STR: {
 		char **p = (char **)(base + k->off);
 
@@ -300,7 +317,7 @@ config_free(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (keys[i].type == K_STR) {
+		if (keys[i].type == K_STR || keys[i].type == K_SECRET) {
 			char **p = (char **)((char *)&cfg + keys[i].off);
 
 			if (*p != NULL) {

@@ -48,6 +48,7 @@ struct config {
 	long long chat_token_ttl;    /* 3600 */
 	long long refresh_grace;     /* 10: a retry inside it is not theft */
 	long long login_cookie_ttl;  /* 86400: browser sign-in */
+	long long refresh_max_ttl; /* 7776000: a refresh family's whole life */
 
 	int dialect_on[DIALECT__MAX];
 	enum registration registration;
@@ -66,6 +67,13 @@ struct config {
 
 	int password_bcrypt;         /* password_scheme = bcrypt */
 	unsigned long password_cost; /* 0 = the scheme's default */
+
+	/*
+	 * instance_secret: 32 to 128 random bytes, hex in the file; the key
+	 * of the CSRF tokens of the web pages (core/browser.h). "" when the
+	 * file has none: the pages then refuse to run (SPEC 14).
+	 */
+	char *instance_secret;
 
 	size_t body_limit;     /* 65536 */
 	long long purge_every; /* 1 request in N also purges a batch; 0 off */

@@ -55,6 +55,8 @@ enum stmt {
 	S_TOKEN_REVOKE_SESSION,
 	S_TOKEN_REVOKE_FAMILY,
 	S_TOKEN_MARK_USED,
+	S_CODE_MARK_USED,
+	S_TOKEN_FAMILY_END,
 	S_CONSENT_GET,
 	S_CONSENT_PUT,
 	S_FAILURES,
@@ -186,7 +188,8 @@ static const char *const sql[S__MAX] = {
 	    "INSERT INTO tokens (digest, kind, session_id, "
 	    "client_ref, user_id, scope, created_ms, expires_at, revoked, "
 	    "family, used_at, redirect_uri, code_challenge, code_method, "
-	    "dialect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, ?, ?, ?)",
+	    "dialect, family_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, "
+	    "NULL, ?, ?, ?, ?, ?)",
 	/*
 	 * A client_credentials token for a client remembered from an earlier
 	 * request (core/client.c): inserted only if the client's row still
@@ -257,6 +260,15 @@ static const char *const sql[S__MAX] = {
 				  "family = ? AND revoked = 0",
 	[S_TOKEN_MARK_USED] = "UPDATE tokens SET used_at = ? WHERE digest = ? "
 			      "AND used_at IS NULL",
+	/*
+	 * The purge deletes by expires_at: a used code's row stays until
+	 * keep_until, so a replay still finds it and revokes what it gave.
+	 */
+	[S_CODE_MARK_USED] = "UPDATE tokens SET used_at = ?, expires_at = "
+			     "GREATEST(expires_at, ?) WHERE digest = ? AND "
+			     "used_at IS NULL",
+	[S_TOKEN_FAMILY_END] = "SELECT COALESCE(family_expires_at, 0) FROM "
+			       "tokens WHERE digest = ?",
 	[S_CONSENT_GET] = "SELECT scope FROM consents WHERE user_id = ? AND "
 			  "client_ref = ?",
 	[S_CONSENT_PUT] =
@@ -1159,6 +1171,7 @@ db_token_insert(const struct db_token *t)
 {
 	MYSQL_BIND in[14];
 	long long kind = t->kind, method = t->code_method, dialect = t->dialect;
+	long long fend = t->family_expires_at;
 
 	p_bin(&in[0], t->digest, DB_DIGEST_LEN);
 	p_ll(&in[1], &kind);
@@ -1180,6 +1193,10 @@ db_token_insert(const struct db_token *t)
 	else
 		p_str_or_null(&in[11], NULL);
 	p_ll(&in[12], &dialect);
+	if (fend != 0)
+		p_ll(&in[13], &fend);
+	else
+		p_str_or_null(&in[13], NULL);
 	return run_change(S_TOKEN_INSERT, in, NULL);
 }
 
@@ -1391,6 +1408,38 @@ db_token_mark_used(const unsigned char digest[DB_DIGEST_LEN], long long now)
 	if ((rc = run_change(S_TOKEN_MARK_USED, in, &n)) != DB_OK)
 		return rc;
 	return n > 0 ? DB_OK : DB_NOTFOUND;
+}
+
+int
+db_code_mark_used(const unsigned char digest[DB_DIGEST_LEN], long long now,
+    long long keep_until)
+{
+	MYSQL_BIND in[3];
+	unsigned long long n = 0;
+	int rc;
+
+	p_ll(&in[0], &now);
+	p_ll(&in[1], &keep_until);
+	p_bin(&in[2], digest, DB_DIGEST_LEN);
+	if ((rc = run_change(S_CODE_MARK_USED, in, &n)) != DB_OK)
+		return rc;
+	return n > 0 ? DB_OK : DB_NOTFOUND;
+}
+
+int
+db_token_family_end(const unsigned char digest[DB_DIGEST_LEN], long long *end)
+{
+	struct res r[1];
+	char buf[24];
+	MYSQL_BIND in[1];
+	int rc;
+
+	*end = 0;
+	r_set(&r[0], buf, sizeof(buf));
+	p_bin(&in[0], digest, DB_DIGEST_LEN);
+	if ((rc = run_row(S_TOKEN_FAMILY_END, in, r, 1)) == DB_OK)
+		*end = r_ll(&r[0]);
+	return rc;
 }
 
 /* consent */

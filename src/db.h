@@ -83,6 +83,7 @@ struct db_token {
 	char code_challenge[129];
 	int code_method;
 	int dialect;
+	long long family_expires_at; /* refresh tokens; 0 when NULL (insert) */
 	/* filled by db_token_get() from the session row */
 	long long session_last_access;
 	long long session_revoked_at; /* 0 when live or no session */
@@ -222,6 +223,16 @@ int db_token_revoke_family(const unsigned char family[DB_FAMILY_LEN]);
 /* Mark a code or refresh token used at `now`, only if still unused. */
 int db_token_mark_used(const unsigned char digest[DB_DIGEST_LEN],
     long long now);
+/*
+ * Mark a code used at `now`, only if still unused, and keep its row until
+ * at least keep_until (expires_at, which the purge goes by): replay
+ * detection outlives the purge (SPEC 14). DB_OK or DB_NOTFOUND.
+ */
+int db_code_mark_used(const unsigned char digest[DB_DIGEST_LEN], long long now,
+    long long keep_until);
+/* The family end of a refresh token (0 when NULL): DB_OK, DB_NOTFOUND. */
+int db_token_family_end(const unsigned char digest[DB_DIGEST_LEN],
+    long long *end);
 
 /* consent: the scopes a user approved for a client ("" when none) */
 int db_consent_get(unsigned long long user_id, unsigned long long client_ref,

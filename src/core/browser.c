@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "client.h"
 #include "config.h"
 #include "session.h"
@@ -71,6 +75,52 @@ browser_check(const char *cookie, long long now, struct db_token *t)
 		return OE_INVALID_TOKEN;
 	(void)session_touch(t->session_id, t->session_last_access, now);
 	return OE_OK;
+}
+
+int
+browser_csrf_ready(void)
+{
+	return cfg.instance_secret != NULL && cfg.instance_secret[0] != '\0';
+}
+
+int
+browser_csrf(unsigned long long session_id, const char *pre,
+    char out[BROWSER_CSRF_LEN + 1])
+{
+	unsigned char key[128], mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	size_t keylen;
+	char msg[96];
+	int n, rc = -1;
+
+	out[0] = '\0';
+	if (!browser_csrf_ready())
+		return -1;
+	keylen = strlen(cfg.instance_secret) / 2;
+	if (keylen > sizeof(key) ||
+	    secret_unhex(cfg.instance_secret, keylen, key) == -1)
+		goto out;
+	/* Labelled, so a value of one kind is never the other's. */
+	if (session_id != 0)
+		n = snprintf(msg, sizeof(msg), "oauth-fcgi csrf session %llu",
+		    session_id);
+	else if (pre != NULL && secret_is_token(pre))
+		n = snprintf(msg, sizeof(msg), "oauth-fcgi csrf pre-session %s",
+		    pre);
+	else
+		goto out;
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		goto out;
+	if (HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
+		(size_t)n, mac, &maclen) == NULL ||
+	    maclen != BROWSER_CSRF_LEN / 2)
+		goto out;
+	secret_hex(mac, maclen, out);
+	rc = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return rc;
 }
 
 int

@@ -24,6 +24,24 @@ enum oauth_err browser_signin(unsigned long long user_id, const char *device,
 enum oauth_err browser_check(const char *cookie, long long now,
     struct db_token *t);
 
+/*
+ * The CSRF token of the pages' forms (SPEC 14), bound to the browser: the
+ * HMAC-SHA256, keyed with cfg.instance_secret, of the browser's session id
+ * once signed in, else of the pre-session value (40 hex) the server issued
+ * in a cookie. A token chosen by anyone without the key never matches, and
+ * the token of one session is worth nothing in another.
+ */
+#define BROWSER_CSRF_LEN 64 /* hex characters, without the NUL */
+
+/* 1 when cfg.instance_secret is set (config.c checked its form). */
+int browser_csrf_ready(void);
+/*
+ * The token for session_id (when not 0) or for the pre-session value pre,
+ * into out: 0, or -1 (no instance secret, pre malformed, crypto failure).
+ */
+int browser_csrf(unsigned long long session_id, const char *pre,
+    char out[BROWSER_CSRF_LEN + 1]);
+
 /* 1 when the user approved every scope of `scope` for the client before. */
 int consent_covers(unsigned long long user_id, unsigned long long client_ref,
     const char *scope);

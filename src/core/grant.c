@@ -9,6 +9,9 @@
 
 static const char user_scopes[] = SCOPE_ALL_USER;
 
+/* How long a used code's row is kept for replay detection (SPEC 14). */
+#define CODE_REPLAY_KEEP 86400
+
 static long long
 access_ttl(const struct db_client *c)
 {
@@ -227,7 +230,12 @@ code_tx(void *p)
 	/* PKCE before anything is issued. */
 	if (!pkce_ok(&row, x->verifier))
 		return DB_OK;
-	if ((rc = db_token_mark_used(digest, x->now)) != DB_OK)
+	/*
+	 * SPEC 14: the used code's row outlives the purge for a day after
+	 * its issue, so a replay within it still revokes what it gave.
+	 */
+	if ((rc = db_code_mark_used(digest, x->now,
+		 row.created_ms / 1000 + CODE_REPLAY_KEEP)) != DB_OK)
 		return rc == DB_NOTFOUND ? DB_OK : rc;
 	memset(&pr, 0, sizeof(pr));
 	pr.session_id = row.session_id;
@@ -283,6 +291,7 @@ refresh_tx(void *p)
 	struct db_token row;
 	struct pair_req pr;
 	char sc[1001];
+	long long fend;
 	int rc;
 
 	x->result = OE_INVALID_GRANT;
@@ -309,6 +318,16 @@ refresh_tx(void *p)
 	if (row.revoked || row.expires_at <= x->now ||
 	    row.session_revoked_at != 0 || row.user_disabled || row.client_gone)
 		return DB_OK;
+	/*
+	 * SPEC 14: the family's absolute end. A token from before the
+	 * column existed starts the count at its own issue.
+	 */
+	if ((rc = db_token_family_end(digest, &fend)) != DB_OK)
+		return rc;
+	if (fend == 0)
+		fend = row.created_ms / 1000 + cfg.refresh_max_ttl;
+	if (fend <= x->now)
+		return DB_OK;
 	/* §6: a narrower scope may be asked, never a wider one. */
 	if (x->scope != NULL && *x->scope != '\0') {
 		if (grant_scope(x->c, x->scope, 1, sc) != OE_OK ||
@@ -329,6 +348,7 @@ refresh_tx(void *p)
 	pr.access_ttl = access_ttl(x->c);
 	pr.refresh_ttl = cfg.refresh_token_ttl;
 	pr.family = row.has_family ? row.family : NULL;
+	pr.family_end = fend;
 	pr.dialect = x->dialect;
 	memset(&x->r->tok, 0, sizeof(x->r->tok));
 	if ((rc = token_insert_pair(&pr, x->now, &x->r->tok)) != DB_OK)

@@ -78,6 +78,11 @@ token_insert_pair(const struct pair_req *r, long long now, struct issued *out)
 		return DB_OK;
 	row.kind = TOKEN_REFRESH;
 	row.expires_at = now + r->refresh_ttl;
+	/* Sliding, but never past the family's absolute end (SPEC 14). */
+	row.family_expires_at =
+	    r->family_end > 0 ? r->family_end : now + cfg.refresh_max_ttl;
+	if (row.expires_at > row.family_expires_at)
+		row.expires_at = row.family_expires_at;
 	if (new_token(&row, out->refresh) == -1)
 		return DB_ERROR;
 	return db_token_insert(&row);

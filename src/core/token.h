@@ -51,6 +51,12 @@ struct pair_req {
 	const char *scope;
 	long long access_ttl, refresh_ttl;
 	const unsigned char *family; /* DB_FAMILY_LEN bytes, or NULL */
+	/*
+	 * Unix seconds when the refresh family ends (SPEC 14): the refresh
+	 * token expires no later. 0: a family starts here, and ends
+	 * cfg.refresh_max_ttl from now.
+	 */
+	long long family_end;
 	int dialect;
 	/*
 	 * Not NULL: insert the access token only if this client's row is

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "password.h"
@@ -160,6 +161,43 @@ field_ok(const char *s, size_t max)
 	return utf8_valid(s, n) && utf8_count(s, n) <= max;
 }
 
+/*
+ * SPEC 14: '+' or a digit, then only digits, spaces, '-', '(' and ')'.
+ * Such a name could be someone's phone number, and the sign-in page takes
+ * either (username first).
+ */
+static int
+phone_shaped(const char *s)
+{
+	if (*s != '+' && !(*s >= '0' && *s <= '9'))
+		return 0;
+	return strspn(s + 1, "0123456789 -()") == strlen(s + 1);
+}
+
+/*
+ * A login string names one person: the username must be no one's phone
+ * number and the phone number no one's username (the columns compare
+ * case-insensitively, like the login lookup). 1 clash, 0 none, -1 error.
+ * XXX: two registrations racing (one's name the other's phone) both pass;
+ * the sign-in still finds the username first.
+ */
+static int
+login_clash(const struct db_user *u)
+{
+	struct db_user other;
+	int rc;
+
+	if ((rc = db_user_by_phone(u->username, &other)) != DB_NOTFOUND)
+		return rc == DB_OK ? 1 : -1;
+	if (u->phone[0] == '\0')
+		return 0;
+	if (strcasecmp(u->phone, u->username) == 0)
+		return 1;
+	if ((rc = db_user_by_username(u->phone, &other)) != DB_NOTFOUND)
+		return rc == DB_OK ? 1 : -1;
+	return 0;
+}
+
 enum oauth_err
 user_create(struct db_user *u, const char *pw, size_t pwlen, const char *ip,
     long long now, const char **why)
@@ -179,8 +217,16 @@ user_create(struct db_user *u, const char *pw, size_t pwlen, const char *ip,
 		if ((unsigned char)u->username[i] < 0x20 ||
 		    u->username[i] == 0x7f)
 			*why = "username must not hold control characters";
+	if (*why == NULL && phone_shaped(u->username))
+		*why = "username must not look like a phone number";
 	if (*why != NULL)
 		return OE_BAD_INPUT;
+	if ((rc = login_clash(u)) != 0) {
+		if (rc == -1)
+			return OE_SERVER;
+		*why = "username, phone number or email already registered";
+		return OE_CONFLICT;
+	}
 	if (password_hash(pw, pwlen, u->hash) == -1) {
 		*why = "password hashing failed";
 		return OE_SERVER;

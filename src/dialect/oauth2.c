@@ -384,8 +384,13 @@ oauth2_revoke(struct ctx *c)
 		    "recorded");
 		return;
 	}
+	/*
+	 * RFC 7009 §2.2 leaves the body open; SPEC 14: an empty JSON object,
+	 * which client libraries that parse every answer accept
+	 * (simple-oauth2's revoke() throws on an empty body).
+	 */
+	buf_puts(&body, "{}");
 	response_json(c->res, 200, &body);
-	c->res->content_type = NULL;
 }
 
 /* RFC 6750 §3: the challenge of a protected resource. */
@@ -553,6 +558,8 @@ oauth2_metadata(struct ctx *c)
 	if (cfg.pkce_plain)
 		jsonw_str(&w, "plain");
 	jsonw_arr_close(&w);
+	/* RFC 9207 §3: every authorization response carries iss. */
+	jsonw_kbool(&w, "authorization_response_iss_parameter_supported", 1);
 	jsonw_obj_close(&w);
 	response_json(c->res, 200, &body);
 }

@@ -183,6 +183,13 @@ answer(struct authz *z, const struct page_var *kv, size_t n)
 		buf_putc(&b, '=');
 		page_urlencode(&b, kv[i].value, 0);
 	}
+	/*
+	 * RFC 9207 §2: every answer, error or not, names its issuer, so a
+	 * client talking to several servers can tell who answered (mix-up,
+	 * RFC 9700 §4.4). Clients that don't know it ignore it (§2.4).
+	 */
+	buf_puts(&b, first ? "iss=" : "&iss=");
+	page_urlencode(&b, cfg.issuer, 0);
 	if (b.len > LOCATION_MAX)
 		web_error_page(z->c, 400, "Request too long",
 		    "The answer to this request is too long to send back to "
@@ -332,7 +339,7 @@ check_pkce(struct authz *z)
 	return 0;
 }
 
-/* The length of the redirect URI with `state` added, percent-encoded. */
+/* The length of the redirect URI with `state` and iss, percent-encoded. */
 static size_t
 answer_len(const struct authz *z, const char *state)
 {
@@ -341,6 +348,7 @@ answer_len(const struct authz *z, const char *state)
 
 	if (state != NULL)
 		page_urlencode(&b, state, 0);
+	page_urlencode(&b, cfg.issuer, 0); /* iss, RFC 9207 */
 	n = strlen(z->redirect) + b.len;
 	buf_free(&b);
 	return n;
@@ -553,14 +561,14 @@ scope_list(struct arena *a, const char *scope)
 }
 
 static void
-consent_page(struct authz *z, const struct db_user *u)
+consent_page(struct authz *z, const struct db_user *u, unsigned long long sid)
 {
 	struct arena *a = z->c->req->arena;
 	const char *dest = z->origin[0] != '\0' ? z->origin : z->redirect;
 	struct page_var vars[7];
 	const char *csrf;
 
-	if ((csrf = page_csrf(z->c)) == NULL) {
+	if ((csrf = page_csrf(z->c, sid)) == NULL) {
 		web_error_page(z->c, 500, "Something went wrong",
 		    "This page could not be shown. Try again later.");
 		return;
@@ -599,18 +607,26 @@ web_authorize(struct ctx *c, int dialect)
 
 	z->c = c;
 	z->dialect = dialect;
+	if (page_ready(c) == -1)
+		return;
 	read_params(z);
+	if ((in = signin_current(c, &user, &sid)) == -1)
+		return;
 	if (c->req->method == METHOD_POST) {
-		/* Before anything else: a forged POST does nothing at all. */
-		if (!page_csrf_ok(c)) {
+		/*
+		 * Before anything else: a forged POST does nothing at all. The
+		 * token is the session's once signed in (SPEC 14); a sign-in
+		 * form sent before another tab signed in still just goes on.
+		 */
+		action = request_value(c->req, "action");
+		if (!page_csrf_ok(c, in ? sid : 0) &&
+		    !(in && action != NULL && strcmp(action, "login") == 0 &&
+			page_csrf_ok(c, 0))) {
 			csrf_refused(c);
 			return;
 		}
-		action = request_value(c->req, "action");
 	}
 	if (trust(z) == -1 || validate(z) == -1)
-		return;
-	if ((in = signin_current(c, &user, &sid)) == -1)
 		return;
 	if (!in) {
 		s.action = page_self(c);
@@ -633,7 +649,7 @@ web_authorize(struct ctx *c, int dialect)
 		if (consent_covers(user.id, z->client.id, z->scope))
 			issue(z, &user);
 		else
-			consent_page(z, &user);
+			consent_page(z, &user, sid);
 	} else if (strcmp(action, "approve") == 0) {
 		if (request_value(c->req, "remember") != NULL)
 			e = consent_remember(user.id, z->client.id, z->scope,

@@ -109,7 +109,7 @@ list_page(struct ctx *c, const struct db_user *u, unsigned long long own)
 	memset(&r, 0, sizeof(r));
 	r.own = own;
 	r.action = page_self(c);
-	if ((r.csrf = page_csrf(c)) == NULL ||
+	if ((r.csrf = page_csrf(c, own)) == NULL ||
 	    (r.tpl = page_template(c, "device", &r.tpl_len)) == NULL) {
 		web_error_page(c, 500, "Something went wrong",
 		    "This page could not be shown. Try again later.");
@@ -174,8 +174,13 @@ web_devices(struct ctx *c)
 	int in;
 
 	s.action = page_self(c);
+	if (page_ready(c) == -1)
+		return;
+	if ((in = signin_current(c, &user, &own)) == -1)
+		return;
 	if (c->req->method == METHOD_POST) {
-		if (!page_csrf_ok(c)) {
+		/* The session's token once signed in (SPEC 14). */
+		if (!page_csrf_ok(c, in ? own : 0)) {
 			web_error_page(c, 403, "Form expired",
 			    "The form expired or was sent from another site. "
 			    "Go back and try again.");
@@ -190,8 +195,6 @@ web_devices(struct ctx *c)
 		}
 		action = request_value(c->req, "action");
 	}
-	if ((in = signin_current(c, &user, &own)) == -1)
-		return;
 	if (!in) {
 		if (action == NULL)
 			signin_form(c, &s, 200, NULL);

@@ -9,12 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "arena.h"
 #include "config.h"
 #include "log.h"
 #include "request.h"
 #include "response.h"
 #include "utf8.h"
+#include "core/browser.h"
 #include "core/secret.h"
 #include "web/web.h"
 
@@ -249,6 +252,82 @@ page_cookie(struct arena *a, const char *header, const char *name)
 	return NULL;
 }
 
+size_t
+page_cookie_count(const char *header, const char *name)
+{
+	const char *p = header, *end, *eq, *k;
+	size_t nlen = strlen(name), klen, count = 0;
+
+	if (header == NULL)
+		return 0;
+	/* The same walk as page_cookie(), counting names only. */
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		end = p + strcspn(p, ";");
+		if ((eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
+			k = p;
+			klen = (size_t)(eq - p);
+			while (klen > 0 &&
+			    (k[klen - 1] == ' ' || k[klen - 1] == '\t'))
+				klen--;
+			if (klen == nlen && memcmp(k, name, nlen) == 0)
+				count++;
+		}
+		p = end;
+	}
+	return count;
+}
+
+int
+page_secure(struct ctx *c)
+{
+	return c->req->https ||
+	    (cfg.issuer != NULL && strncasecmp(cfg.issuer, "https://", 8) == 0);
+}
+
+const char *
+page_cookie_name(struct ctx *c, const char *base)
+{
+	if (!page_secure(c))
+		return base;
+	return arena_printf(c->req->arena, "%s%s", COOKIE_HOST_PREFIX, base);
+}
+
+const char *
+page_cookie_get(struct ctx *c, const char *base)
+{
+	return page_cookie(c->req->arena, c->req->cookie,
+	    page_cookie_name(c, base));
+}
+
+int
+page_ready(struct ctx *c)
+{
+	if (!browser_csrf_ready()) {
+		log_warn("instance_secret is not set in the configuration: "
+			 "the sign-in pages are off");
+		web_error_page(c, 503, "Sign-in unavailable",
+		    "Signing in is not set up on this server yet. Try again "
+		    "later.");
+		return -1;
+	}
+	/*
+	 * SPEC 14: a second cookie of one of our names was planted (another
+	 * path, a sibling host): refuse rather than guess which is ours.
+	 */
+	if (page_cookie_count(c->req->cookie,
+		page_cookie_name(c, COOKIE_SESSION)) > 1 ||
+	    page_cookie_count(c->req->cookie,
+		page_cookie_name(c, COOKIE_CSRF)) > 1) {
+		web_error_page(c, 400, "Invalid request",
+		    "Your browser sent one of this site's cookies twice. Delete "
+		    "this site's cookies and try again.");
+		return -1;
+	}
+	return 0;
+}
+
 /* SCRIPT_NAME + "/": the cookie covers every page of this mount only. */
 static const char *
 cookie_path(struct ctx *c)
@@ -263,39 +342,47 @@ cookie_path(struct ctx *c)
 }
 
 void
-page_set_cookie(struct ctx *c, const char *name, const char *value,
+page_set_cookie(struct ctx *c, const char *base, const char *value,
     const char *samesite, long long max_age)
 {
+	int secure = page_secure(c);
 	char age[40] = "";
 
 	if (max_age >= 0)
 		snprintf(age, sizeof(age), "; Max-Age=%lld", max_age);
+	/* __Host- requires Secure, Path=/ and no Domain (RFC 6265bis). */
 	response_header(c->res, "Set-Cookie",
-	    "%s=%s; Path=%s%s; HttpOnly; SameSite=%s%s", name, value,
-	    cookie_path(c), age, samesite, c->req->https ? "; Secure" : "");
+	    "%s=%s; Path=%s%s; HttpOnly; SameSite=%s%s",
+	    page_cookie_name(c, base), value, secure ? "/" : cookie_path(c),
+	    age, samesite, secure ? "; Secure" : "");
 }
 
 const char *
-page_csrf(struct ctx *c)
+page_csrf(struct ctx *c, unsigned long long session_id)
 {
-	const char *t = page_cookie(c->req->arena, c->req->cookie, COOKIE_CSRF);
-	char fresh[SECRET_HEX_LEN + 1];
+	char fresh[SECRET_HEX_LEN + 1], tok[BROWSER_CSRF_LEN + 1];
+	const char *pre = NULL;
 
 	/*
-	 * Double-submit: the same random value in a cookie and in the form.
-	 * Another site can make the browser post a form but can neither read
-	 * nor set our cookie, so it can't send the matching field (RFC 6749
-	 * §10.12). SameSite=Strict keeps the cookie out of every cross-site
-	 * request too. One token per browser, kept while it looks right, so
-	 * two tabs don't invalidate each other's forms.
+	 * Signed in: the token is the session's (browser_csrf), whatever
+	 * cookie a sibling host may have planted. Before: bound to a
+	 * pre-session value in a cookie, one per browser, kept while it
+	 * looks right so two tabs don't invalidate each other's forms.
+	 * Another site can make the browser post a form, but can't compute
+	 * the token without the instance secret (RFC 6749 §10.12), and
+	 * SameSite=Strict keeps the cookie out of cross-site requests.
 	 */
-	if (t == NULL) {
-		if (secret_token(fresh) == -1)
-			return NULL;
-		t = arena_strdup(c->req->arena, fresh);
+	if (session_id == 0) {
+		if ((pre = page_cookie_get(c, COOKIE_CSRF)) == NULL) {
+			if (secret_token(fresh) == -1)
+				return NULL;
+			pre = arena_strdup(c->req->arena, fresh);
+		}
+		page_set_cookie(c, COOKIE_CSRF, pre, "Strict", -1);
 	}
-	page_set_cookie(c, COOKIE_CSRF, t, "Strict", -1);
-	return t;
+	if (browser_csrf(session_id, pre, tok) == -1)
+		return NULL;
+	return arena_strdup(c->req->arena, tok);
 }
 
 int
@@ -310,16 +397,24 @@ page_csrf_renew(struct ctx *c)
 }
 
 int
-page_csrf_ok(struct ctx *c)
+page_csrf_ok(struct ctx *c, unsigned long long session_id)
 {
-	const char *cookie;
+	char want[BROWSER_CSRF_LEN + 1];
+	const char *pre = NULL;
 	const struct param *p;
+	int ok;
 
 	if (request_count(c->req, "csrf") != 1 ||
-	    (p = request_param(c->req, "csrf")) == NULL || p->src != PARAM_BODY)
+	    (p = request_param(c->req, "csrf")) == NULL ||
+	    p->src != PARAM_BODY || p->len != BROWSER_CSRF_LEN)
 		return 0;
-	cookie = page_cookie(c->req->arena, c->req->cookie, COOKIE_CSRF);
-	return cookie != NULL && secret_streq(p->value, cookie);
+	if (session_id == 0 && (pre = page_cookie_get(c, COOKIE_CSRF)) == NULL)
+		return 0;
+	if (browser_csrf(session_id, pre, want) == -1)
+		return 0;
+	ok = secret_streq(p->value, want);
+	OPENSSL_cleanse(want, sizeof(want));
+	return ok;
 }
 
 char *

@@ -22,9 +22,15 @@
 
 struct arena;
 
+/*
+ * The cookies by their base names; under HTTPS (page_secure) each goes by
+ * "__Host-" + name: Secure, Path=/, no Domain, so neither a sibling host
+ * nor a plain-HTTP page can set or overwrite it (RFC 6265bis §4.1.3.2).
+ */
 #define COOKIE_SESSION "oauth_session" /* browser sign-in (browser_check) */
-#define COOKIE_CSRF "oauth_csrf"       /* double-submit CSRF token */
-#define DEVICE_MAX 200                 /* characters (SPEC 12b) */
+#define COOKIE_CSRF "oauth_csrf"       /* the pre-session CSRF value */
+#define COOKIE_HOST_PREFIX "__Host-"
+#define DEVICE_MAX 200 /* characters (SPEC 12b) */
 
 struct page_var {
 	const char *name;
@@ -56,33 +62,57 @@ char *page_template(struct ctx *c, const char *name, size_t *n);
 
 /*
  * The value of cookie `name` in a Cookie header: the first pair of that
- * name whose value is a token (40 lower-case hex). Browsers list the
- * cookie with the longest path first (RFC 6265 §5.4), which is ours when
- * another mount on the same host set one too. Pairs without '=', quoted
- * values and anything else malformed are skipped. NULL when none.
+ * name whose value is a token (40 lower-case hex). Pairs without '=',
+ * quoted values and anything else malformed are skipped. NULL when none.
+ * (The pages never get this far with a name sent twice: page_ready.)
  */
 const char *page_cookie(struct arena *a, const char *header, const char *name);
+/* How many pairs in a Cookie header are named `name` (any value). */
+size_t page_cookie_count(const char *header, const char *name);
+
 /*
- * Set-Cookie for our path (SCRIPT_NAME + "/"): HttpOnly, the given
- * SameSite, Secure under HTTPS; max_age < 0 leaves it a session cookie,
- * 0 deletes it.
+ * 1 when this request came over HTTPS: Apache's HTTPS=on, or an https
+ * issuer (TLS ends at a proxy in front of Apache). The cookies then take
+ * the __Host- names.
  */
-void page_set_cookie(struct ctx *c, const char *name, const char *value,
+int page_secure(struct ctx *c);
+/* The cookie's name on this request: base, or "__Host-" base. */
+const char *page_cookie_name(struct ctx *c, const char *base);
+/* The value of our cookie `base` (page_cookie under its current name). */
+const char *page_cookie_get(struct ctx *c, const char *base);
+/*
+ * What every page checks first: the instance secret is configured (else
+ * a 503 page), and the Cookie header names none of our cookies twice
+ * (else a 400 page: which of two values is the browser's own can't be
+ * told). 0, or -1 when the page was sent.
+ */
+int page_ready(struct ctx *c);
+
+/*
+ * Set-Cookie `base`: HttpOnly, the given SameSite; under HTTPS named
+ * "__Host-" base, Secure, Path=/; else for our path (SCRIPT_NAME + "/").
+ * max_age < 0 leaves it a session cookie, 0 deletes it.
+ */
+void page_set_cookie(struct ctx *c, const char *base, const char *value,
     const char *samesite, long long max_age);
 
 /*
- * The CSRF token of the forms on this page: the browser's oauth_csrf
- * cookie when it has a well-formed one, else a new one; the cookie is
- * (re)sent either way. NULL when no random bytes could be had.
+ * The CSRF token of the forms on this page (browser_csrf): bound to the
+ * browser's session when session_id is not 0; else to the pre-session
+ * value of the oauth_csrf cookie, which is made when the browser has no
+ * well-formed one and (re)sent either way. NULL when no token can be made.
  */
-const char *page_csrf(struct ctx *c);
+const char *page_csrf(struct ctx *c, unsigned long long session_id);
 /*
- * A new token for the browser that just signed in, so a token planted or
- * seen before the sign-in is worth nothing after it: 0, or -1.
+ * A new pre-session value for the browser that just signed in, so one
+ * planted or seen before the sign-in is worth nothing after it: 0, or -1.
  */
 int page_csrf_renew(struct ctx *c);
-/* 1 when the POST carries exactly one csrf field equal to the cookie. */
-int page_csrf_ok(struct ctx *c);
+/*
+ * 1 when the POST carries exactly one csrf field, in its body, equal to
+ * what page_csrf(c, session_id) gives.
+ */
+int page_csrf_ok(struct ctx *c, unsigned long long session_id);
 
 /* The mount (SCRIPT_NAME, "" at the root) and the path, URL-encoded. */
 char *page_self(struct ctx *c);

@@ -22,7 +22,7 @@ signin_current(struct ctx *c, struct db_user *user,
 	const char *cookie;
 	struct db_token t;
 
-	cookie = page_cookie(c->req->arena, c->req->cookie, COOKIE_SESSION);
+	cookie = page_cookie_get(c, COOKIE_SESSION);
 	if (cookie == NULL)
 		return 0;
 	switch (browser_check(cookie, c->now, &t)) {
@@ -58,7 +58,7 @@ signin_form(struct ctx *c, const struct signin *s, int status,
 	const char *csrf, *note = "", *user = NULL;
 	struct page_var vars[6];
 
-	if ((csrf = page_csrf(c)) == NULL) {
+	if ((csrf = page_csrf(c, 0)) == NULL) {
 		web_error_page(c, 500, "Something went wrong",
 		    "This page could not be shown. Try again later.");
 		return;

@@ -176,7 +176,8 @@ test('seed 001 flow: register client and user, authorize in the browser, ' +
   // Approve: {redirect_uri}?code={authorization_code}&state={YOUR_STATE}
   const back = await clickToCallback(page, 'Approve');
   assert.equal(back.origin + back.pathname, CALLBACK);
-  assert.deepEqual([...back.searchParams.keys()], ['code', 'state']);
+  // ... and iss (RFC 9207, SPEC 14).
+  assert.deepEqual([...back.searchParams.keys()], ['code', 'state', 'iss']);
   assert.equal(back.searchParams.get('state'), state);
   const code = back.searchParams.get('code');
   assert.match(code, /^[0-9a-f]{40}$/);

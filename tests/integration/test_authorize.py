@@ -526,7 +526,8 @@ def test_login_page_headers_cookie_and_form(inst, client):
     f = form_with(r.text, "login")
     assert f.action == AUTHORIZE
     fields = dict(f.fields)
-    assert fields["csrf"] == csrf["_value"]
+    # SPEC 14: an HMAC bound to the cookie's value, not the value itself.
+    assert re.fullmatch(r"[0-9a-f]{64}", fields["csrf"])
     assert fields["state"] == ODD_STATE       # escaped in the page ...
     assert esc(ODD_STATE) in r.text  # ... like this
     assert fields["client_id"] == cid and fields["redirect_uri"] == uri
@@ -536,7 +537,7 @@ def test_login_page_headers_cookie_and_form(inst, client):
     # The same CSRF token while the cookie lives (two tabs keep working).
     r2 = authorize(b, {"response_type": "code", "client_id": cid,
                        "redirect_uri": uri})
-    assert dict(form_with(r2.text, "login").fields)["csrf"] == csrf["_value"]
+    assert dict(form_with(r2.text, "login").fields)["csrf"] == fields["csrf"]
 
 
 def test_wrong_password_shows_the_form_again(inst, client, user):
@@ -615,8 +616,8 @@ def test_full_code_flow_with_pkce(inst, user):
     # A new CSRF token with the sign-in (none planted before survives it).
     renewed = cookie_attrs(r, "oauth_csrf")
     assert renewed and renewed.get("samesite") == "Strict"
-    assert renewed["_value"] != dict(form_with(page_before.text,
-                                               "login").fields)["csrf"]
+    assert renewed["_value"] != cookie_attrs(page_before,
+                                             "oauth_csrf")["_value"]
     assert "no-store" in r.headers["Cache-Control"]
     assert r.headers["Referrer-Policy"] == "no-referrer"
     # The consent page.
@@ -634,7 +635,7 @@ def test_full_code_flow_with_pkce(inst, user):
     assert r.status_code == 303
     base, q, frag = location(r)
     assert base == uri and not frag
-    assert set(q) == {"code", "state"}
+    assert set(q) == {"code", "state", "iss"}  # iss: RFC 9207
     assert q["state"] == [ODD_STATE]
     code = q["code"][0]
     assert re.fullmatch(r"[0-9a-f]{40}", code)
@@ -747,8 +748,10 @@ def test_csrf_refusal(inst, client, user, how):
     elif how == "query":
         url += "?csrf=" + token
     elif how == "no-cookie":
+        # SPEC 14: the token is bound to the session, not to oauth_csrf.
         data.append(("csrf", token))
-        b.s.cookies.set("oauth_csrf", None)
+        sess = b.cookie("oauth_session")
+        b.s.cookies.set("oauth_session", None)
     elif how == "twice":
         data += [("csrf", token), ("csrf", token)]
     elif how == "empty":
@@ -760,7 +763,8 @@ def test_csrf_refusal(inst, client, user, how):
             "try again.") in r.text
     assert code_count(inst, cid) == before
     # The right token still works afterwards.
-    b.s.cookies.set("oauth_csrf", token, path="/")
+    if how == "no-cookie":
+        b.s.cookies.set("oauth_session", sess, path="/")
     r = b.submit(page, "approve")
     assert r.status_code == 303 and "code" in location(r)[1]
 
@@ -856,8 +860,9 @@ def test_cookie_header_parsing(inst, client, user):
     assert signed_in(with_cookie("a=1;oauth_session=%s;b=2" % tok))
     assert signed_in(with_cookie("a=1;   oauth_session = %s ;  b=\"x y\""
                                  % tok))
-    assert signed_in(with_cookie("junk; =x; oauth_session=zz; "
-                                 "oauth_session=%s" % tok))
+    # SPEC 14: a cookie name sent twice is refused (400), even if one is junk.
+    assert with_cookie("junk; =x; oauth_session=zz; "
+                       "oauth_session=%s" % tok).status_code == 400
     assert not signed_in(with_cookie("oauth_session=\"%s\"" % tok))
     assert not signed_in(with_cookie("xoauth_session=%s" % tok))
     assert not signed_in(with_cookie("oauth_session=%s" % tok.upper()))

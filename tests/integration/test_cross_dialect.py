@@ -184,7 +184,7 @@ def revoke(inst, client, token, post=False):
 
 def assert_revoke_ok(r):
     assert r.status_code == 200, r.text
-    assert r.content == b""
+    assert r.content == b"{}"  # SPEC 14: {} as JSON
 
 
 def assert_alive_everywhere(inst, token, scope, p):

@@ -182,7 +182,7 @@ def test_web_application_client_with_pkce(inst, meta, user):
         token_type_hint="refresh_token")
     r = requests.post(uri, headers=headers, data=body,
                       auth=(c.id, c.secret), timeout=TIMEOUT)
-    assert r.status_code == 200 and r.content == b""
+    assert r.status_code == 200 and r.content == b"{}"
     r = s.get(meta["userinfo_endpoint"], timeout=TIMEOUT)
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_token"

@@ -81,6 +81,17 @@ def digest(token):
     return hashlib.sha256(token.encode()).digest()
 
 
+def iss(inst):
+    """RFC 9207 (SPEC 14): every authorization response ends with iss."""
+    issuer = inst.url
+    with open(inst.config, encoding="utf-8") as f:
+        for line in f:
+            k, sep, v = line.partition("=")
+            if sep and k.strip() == "issuer":
+                issuer = v.strip()
+    return "&iss=" + quote(issuer, safe="")
+
+
 def new_phone():
     return "+44%010d" % secrets.randbelow(10 ** 10)
 
@@ -231,7 +242,7 @@ def node_code(inst, client, user, scope="username email", state=None):
                   user["password"])
     loc = r.headers["Location"]
     m = re.fullmatch(re.escape(uri) + r"\?code=([0-9a-f]{40})&state=" +
-                     re.escape(quote(state, safe="")), loc)
+                     re.escape(quote(state, safe="") + iss(inst)), loc)
     assert m, loc
     return m.group(1)
 
@@ -826,7 +837,7 @@ def test_deny_sends_access_denied_back(inst, client, user):
                   user["password"], decision="deny")
     assert r.headers["Location"] == (
         uri + "?error=access_denied&error_description=the%20user%20denied"
-        "%20the%20request&state=no%20thanks")
+        "%20the%20request&state=no%20thanks" + iss(inst))
 
 
 @pytest.mark.parametrize("scopes", [
@@ -1180,7 +1191,7 @@ def test_authorize_other_response_types_go_back_as_errors(inst, rt):
         "response_type%20is%20missing"
     err = "unsupported_response_type" if rt else "invalid_request"
     assert r.headers["Location"] == "%s?error=%s&error_description=%s&" \
-        "state=s%%20t" % (uri, err, desc)
+        "state=s%%20t%s" % (uri, err, desc, iss(inst))
 
 
 def test_authorize_post_without_csrf_is_refused(inst, client, user):

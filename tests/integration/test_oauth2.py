@@ -259,7 +259,8 @@ def revoke(inst, client, token, **kw):
 
 def assert_revoke_ok(r):
     assert r.status_code == 200, (r.status_code, r.text)
-    assert r.content == b""
+    assert r.content == b"{}"  # SPEC 14: {} as JSON
+    assert r.headers["Content-Type"] == "application/json"
 
 
 def userinfo(inst, token):
@@ -372,7 +373,7 @@ def get_code(inst, client, user, scope=None, challenge=None, method="S256",
     assert "%s://%s%s" % (parts.scheme, parts.netloc, parts.path) == \
         params["redirect_uri"]
     q = parse_qs(parts.query, keep_blank_values=True)
-    assert set(q) == {"code", "state"}, loc
+    assert set(q) == {"code", "state", "iss"}, loc  # iss: RFC 9207
     assert q["state"] == [state]
     code = q["code"][0]
     assert HEX40.fullmatch(code)
@@ -1380,6 +1381,7 @@ def test_metadata(inst):
         "revocation_endpoint_auth_methods_supported": [
             "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": methods,
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207
     }
     # RFC 8414 §3.3: the issuer has no query or fragment.
     assert "?" not in issuer and "#" not in issuer

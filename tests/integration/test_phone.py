@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from conftest import session_from
-from test_node import (Browser, authorize, cli_client, sign_in_to_consent,
-                       split_location)
+from test_node import (Browser, authorize, cli_client, iss,
+                       sign_in_to_consent, split_location)
 
 TOKEN = "/v4/oauth/access-token"
 AUTHZ = "/v4/oauth/authorization"
@@ -147,7 +147,7 @@ def phone_code(inst, client, name, pw, scope="account-owner",
     assert r.content == b""
     base, q, f = split_location(r)
     assert base == uri and f == {}, r.headers["Location"]
-    assert set(q) == {"code", "state"} and q["state"] == state
+    assert set(q) == {"code", "state", "iss"} and q["state"] == state
     assert re.fullmatch(TOKEN_RE, q["code"])
     return q["code"]
 
@@ -593,7 +593,8 @@ def test_implicit_grant_returns_the_token_in_the_fragment(inst, client,
     m = re.fullmatch(re.escape(uri) + "#access_token=(%s)&token_type=Bearer"
                      "&expires_in=%d&scope=account-owner%%20methods%%3AALL"
                      "&state=%s" % (TOKEN_RE, access_ttl(inst),
-                                    re.escape(quote(state, safe=""))), loc)
+                                    re.escape(quote(state, safe="") +
+                                              iss(inst))), loc)
     assert m, loc
     token = m.group(1)
     assert_details(inst, details(inst, token), token,
@@ -613,7 +614,7 @@ def test_implicit_grant_refused_for_a_client_not_allowed_it(inst, user):
     assert r.status_code == 302
     assert r.headers["Location"] == (
         uri + "#error=unauthorized_client&error_description=this%20client"
-        "%20may%20not%20use%20the%20implicit%20grant&state=z")
+        "%20may%20not%20use%20the%20implicit%20grant&state=z" + iss(inst))
 
 
 def test_implicit_deny_answers_in_the_fragment(inst, client, user):
@@ -624,7 +625,7 @@ def test_implicit_deny_answers_in_the_fragment(inst, client, user):
     r = authorize(inst, AUTHZ, params, name, pw, decision="deny")
     assert r.headers["Location"] == (
         uri + "#error=access_denied&error_description=the%20user%20denied"
-        "%20the%20request&state=d")
+        "%20the%20request&state=d" + iss(inst))
 
 
 def test_code_deny_answers_in_the_query(inst, client, user):
@@ -635,7 +636,7 @@ def test_code_deny_answers_in_the_query(inst, client, user):
     r = authorize(inst, AUTHZ, params, name, pw, decision="deny")
     assert r.headers["Location"] == (
         uri + "?error=access_denied&error_description=the%20user%20denied"
-        "%20the%20request&state=d")
+        "%20the%20request&state=d" + iss(inst))
 
 
 @pytest.mark.parametrize("rt,error,description", [
@@ -650,7 +651,7 @@ def test_authorization_bad_response_type(inst, client, rt, error,
                                   "redirect_uri": uri, "state": "q"})
     assert r.status_code == 302
     assert r.headers["Location"] == "%s?error=%s&error_description=%s&" \
-        "state=q" % (uri, error, description)
+        "state=q%s" % (uri, error, description, iss(inst))
 
 
 def test_authorization_unknown_scope(inst, client):
@@ -662,7 +663,7 @@ def test_authorization_unknown_scope(inst, client):
     assert r.headers["Location"] == (
         uri + "?error=invalid_scope&error_description=the%20requested%20"
         "scope%20is%20unknown%20or%20not%20allowed%20for%20this%20client"
-        "&state=q")
+        "&state=q" + iss(inst))
 
 
 @pytest.mark.parametrize("mangle", ["client", "uri"])

@@ -1,8 +1,9 @@
 /*
  * test_web.c - the pages' helpers: HTML escaping, URL encoding, the
  * template renderer (and every template under htdocs/templates/ with the
- * variables the code gives it), Cookie header parsing, Set-Cookie, the
- * CSRF check, CSP origins, redirects and the error page.
+ * variables the code gives it), Cookie header parsing, Set-Cookie (and
+ * its __Host- form under HTTPS), the session-bound CSRF token and its
+ * check, CSP origins, redirects and the error page.
  *
  * Run from the repository root (make unit does): the templates are read
  * from ./htdocs.
@@ -234,12 +235,31 @@ test_set_cookie(void)
 
 	fx_init(&f, METHOD_GET, NULL, NULL);
 	f.req.script_name = "/visitor-management";
-	f.req.https = 1;
 	page_set_cookie(&f.c, "oauth_session", "t", "Lax", 86400);
 	CHECK(has_header(&f,
 	    "Set-Cookie: oauth_session=t; "
 	    "Path=/visitor-management/; Max-Age=86400; "
+	    "HttpOnly; SameSite=Lax"));
+	fx_free(&f);
+
+	/* HTTPS: __Host-, Secure, Path=/ whatever the mount (SPEC 14). */
+	fx_init(&f, METHOD_GET, NULL, NULL);
+	f.req.script_name = "/visitor-management";
+	f.req.https = 1;
+	page_set_cookie(&f.c, "oauth_session", "t", "Lax", 86400);
+	CHECK(has_header(&f,
+	    "Set-Cookie: __Host-oauth_session=t; Path=/; Max-Age=86400; "
 	    "HttpOnly; SameSite=Lax; Secure"));
+	fx_free(&f);
+
+	/* An https issuer (TLS at a proxy) counts as HTTPS too. */
+	fx_init(&f, METHOD_GET, NULL, NULL);
+	cfg.issuer = "HTTPS://auth.example";
+	page_set_cookie(&f.c, "oauth_csrf", "abc", "Strict", -1);
+	CHECK(has_header(&f,
+	    "Set-Cookie: __Host-oauth_csrf=abc; Path=/; HttpOnly; "
+	    "SameSite=Strict; Secure"));
+	cfg.issuer = NULL;
 	fx_free(&f);
 
 	/* A mount that can't be written in the attribute: the root. */
@@ -253,63 +273,125 @@ test_set_cookie(void)
 }
 
 static void
+test_cookie_count(void)
+{
+	CHECK(page_cookie_count(NULL, "oauth_session") == 0);
+	CHECK(page_cookie_count("", "oauth_session") == 0);
+	CHECK(page_cookie_count("oauth_session=a", "oauth_session") == 1);
+	CHECK(page_cookie_count("oauth_session=a; oauth_session=b",
+		  "oauth_session") == 2);
+	CHECK(page_cookie_count(" oauth_session =; x=1;oauth_session=\"q\"",
+		  "oauth_session") == 2);
+	CHECK(page_cookie_count("xoauth_session=a; oauth_session",
+		  "oauth_session") == 0);
+	CHECK(page_cookie_count("__Host-oauth_session=a; oauth_session=b",
+		  "__Host-oauth_session") == 1);
+}
+
+static void
 test_csrf(void)
 {
 	const char *t = "0123456789abcdef0123456789abcdef01234567";
 	const char *u = "1123456789abcdef0123456789abcdef01234567";
+	char bound[BROWSER_CSRF_LEN + 1], other[BROWSER_CSRF_LEN + 1];
+	char sess[BROWSER_CSRF_LEN + 1];
 	struct fixture f;
-	char cookie[128], body[128];
+	char cookie[128], body[160];
 	const char *got;
 
-	/* A well-formed cookie is reused, and sent again. */
+	/* No instance secret: no token at all (nothing weak derived). */
+	cfg.instance_secret = NULL;
+	CHECK(browser_csrf(0, t, bound) == -1);
+	fx_init(&f, METHOD_GET, NULL, NULL);
+	CHECK(page_csrf(&f.c, 0) == NULL);
+	fx_free(&f);
+
+	cfg.instance_secret =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	CHECK(browser_csrf(0, t, bound) == 0);
+	CHECK(strlen(bound) == BROWSER_CSRF_LEN);
+	CHECK(browser_csrf(0, u, other) == 0 && strcmp(bound, other) != 0);
+	CHECK(browser_csrf(7, NULL, sess) == 0 && strcmp(sess, bound) != 0);
+	CHECK(browser_csrf(0, "short", other) == -1);
+
+	/* A well-formed cookie is reused and sent again; the token is bound. */
 	snprintf(cookie, sizeof(cookie), "oauth_csrf=%s", t);
 	fx_init(&f, METHOD_GET, cookie, NULL);
-	CHECK_STREQ(page_csrf(&f.c), t);
+	CHECK_STREQ(page_csrf(&f.c, 0), bound);
 	CHECK(strstr(buf_str(&f.res.head), t) != NULL);
 	fx_free(&f);
 
 	/* Otherwise a new one. */
 	fx_init(&f, METHOD_GET, "oauth_csrf=short", NULL);
-	got = page_csrf(&f.c);
-	CHECK(got != NULL && secret_is_token(got) && strcmp(got, t) != 0);
+	got = page_csrf(&f.c, 0);
+	CHECK(got != NULL && strlen(got) == BROWSER_CSRF_LEN &&
+	    strcmp(got, bound) != 0);
 	CHECK(strstr(buf_str(&f.res.head), "SameSite=Strict") != NULL);
 	fx_free(&f);
 
-	snprintf(body, sizeof(body), "action=approve&csrf=%s", t);
-	fx_init(&f, METHOD_POST, cookie, body);
-	CHECK(page_csrf_ok(&f.c) == 1);
+	/* Signed in: the session's token, and no cookie. */
+	fx_init(&f, METHOD_GET, cookie, NULL);
+	CHECK_STREQ(page_csrf(&f.c, 7), sess);
+	CHECK(strstr(buf_str(&f.res.head), "Set-Cookie") == NULL);
 	fx_free(&f);
 
-	snprintf(body, sizeof(body), "csrf=%s", u);
+	snprintf(body, sizeof(body), "action=approve&csrf=%s", bound);
 	fx_init(&f, METHOD_POST, cookie, body);
-	CHECK(page_csrf_ok(&f.c) == 0);
+	CHECK(page_csrf_ok(&f.c, 0) == 1);
+	CHECK(page_csrf_ok(&f.c, 7) == 0);
+	fx_free(&f);
+
+	snprintf(body, sizeof(body), "csrf=%s", sess);
+	fx_init(&f, METHOD_POST, NULL, body);
+	CHECK(page_csrf_ok(&f.c, 7) == 1);
+	CHECK(page_csrf_ok(&f.c, 8) == 0);
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
+	fx_free(&f);
+
+	/* The double-submit pair of old: the cookie's value as the field. */
+	snprintf(body, sizeof(body), "csrf=%s", t);
+	fx_init(&f, METHOD_POST, cookie, body);
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
 	fx_free(&f);
 
 	fx_init(&f, METHOD_POST, cookie, "action=approve");
-	CHECK(page_csrf_ok(&f.c) == 0);
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
 	fx_free(&f);
 
 	fx_init(&f, METHOD_POST, cookie, "csrf=");
-	CHECK(page_csrf_ok(&f.c) == 0);
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
 	fx_free(&f);
 
-	snprintf(body, sizeof(body), "csrf=%s&csrf=%s", t, t);
+	snprintf(body, sizeof(body), "csrf=%s&csrf=%s", bound, bound);
 	fx_init(&f, METHOD_POST, cookie, body);
-	CHECK(page_csrf_ok(&f.c) == 0);
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
 	fx_free(&f);
 
-	snprintf(body, sizeof(body), "csrf=%s", t);
+	snprintf(body, sizeof(body), "csrf=%s", bound);
 	fx_init(&f, METHOD_POST, NULL, body);
-	CHECK(page_csrf_ok(&f.c) == 0);
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
 	fx_free(&f);
+
+	/* Over HTTPS only the __Host- cookie counts. */
+	fx_init(&f, METHOD_POST, cookie, body);
+	f.req.https = 1;
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
+	fx_free(&f);
+	snprintf(cookie, sizeof(cookie), "__Host-oauth_csrf=%s", t);
+	fx_init(&f, METHOD_POST, cookie, body);
+	f.req.https = 1;
+	CHECK(page_csrf_ok(&f.c, 0) == 1);
+	fx_free(&f);
+	snprintf(cookie, sizeof(cookie), "oauth_csrf=%s", t);
 
 	/* In the query string only: not the form's field. */
 	fx_init(&f, METHOD_POST, cookie, "action=approve");
-	snprintf(body, sizeof(body), "csrf=%s", t);
+	snprintf(body, sizeof(body), "csrf=%s", bound);
 	CHECK(request_parse_urlencoded(f.a, body, strlen(body), PARAM_QUERY,
 		  &f.req.query_params) == 0);
-	CHECK(page_csrf_ok(&f.c) == 0);
+	CHECK(page_csrf_ok(&f.c, 0) == 0);
 	fx_free(&f);
+	cfg.instance_secret = NULL;
 }
 
 static const char *
@@ -530,6 +612,7 @@ main(void)
 	RUN(test_render);
 	RUN(test_cookie);
 	RUN(test_set_cookie);
+	RUN(test_cookie_count);
 	RUN(test_csrf);
 	RUN(test_origin);
 	RUN(test_self_and_device);
