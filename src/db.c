@@ -243,7 +243,8 @@ static const char *const sql[S__MAX] = {
 	    "SELECT k.id, k.client_id, COALESCE(k.secret_hash, ''), k.name, "
 	    "k.redirect_uris, k.grants, k.scopes, k.is_public, "
 	    "k.resource_server, COALESCE(k.access_ttl, 0), k.created_at, " TOKEN_COLS
-	    ", " OWNER_COLS ", u.username, c.client_id, " CLIENT_LOCKED_UNTIL " FROM clients k "
+	    ", " OWNER_COLS ", u.username, c.client_id, " CLIENT_LOCKED_UNTIL
+	    " FROM clients k "
 	    "LEFT JOIN tokens t ON t.digest = ? "
 	    "LEFT JOIN sessions s ON s.id = t.session_id "
 	    "LEFT JOIN users u ON u.id = t.user_id "

@@ -1085,8 +1085,8 @@ check_line(const struct command *c, const char *cmd, int argc, char **argv,
 			return -1;
 		}
 		if ((o->flags & OPT_VALUE) && i + 1 >= argc) {
-			fprintf(stderr, "%s: missing value for option %s\n", cmd,
-			    argv[i]);
+			fprintf(stderr, "%s: missing value for option %s\n",
+			    cmd, argv[i]);
 			return -1;
 		}
 		seen |= 1UL << k;
