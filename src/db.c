@@ -544,7 +544,7 @@ run(enum stmt id, MYSQL_BIND *in)
 static int
 bind_results(MYSQL_STMT *st, struct res *out, size_t n)
 {
-	MYSQL_BIND b[32];
+	MYSQL_BIND b[48];
 	size_t i;
 
 	if (n > ARRAY_SIZE(b))
