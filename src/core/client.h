@@ -46,6 +46,16 @@ int client_scope_ok(const struct db_client *c, const char *scope);
 int scope_valid(const char *scope);
 /* 1 when the space-separated list `scope` holds `one`. */
 int scope_has(const char *scope, const char *one);
+/*
+ * SPEC 14: what a client registered by anyone (registration = open) or by
+ * an administrator's token through an API may ask for: the five user
+ * scopes and OpenID Connect's openid profile (email, phone are both).
+ * Never sessions, admin or the telephony scopes: only `client add` gives
+ * those.
+ */
+#define SCOPE_SELF_SERVICE                                                     \
+	"username email firstname lastname phone openid profile"
+
 /* 1 when every scope of the space-separated `sub` is in `super`. */
 int scope_subset(const char *sub, const char *super);
 

@@ -175,36 +175,6 @@ registration_open(struct ctx *c)
 	}
 }
 
-/*
- * SPEC 14: what a client registered by anyone (registration = open) or by
- * an administrator's token through this API may ask for: the five user
- * scopes and OpenID Connect's openid profile email phone. Never sessions,
- * admin or the telephony scopes: those only `client add` gives.
- */
-static int
-self_service_scope(const char *scope)
-{
-	static const char *const allowed[] = { "username", "email", "firstname",
-		"lastname", "phone", "openid", "profile" };
-	const char *p = scope;
-	size_t n, i;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if ((n = strcspn(p, " ")) == 0)
-			break;
-		for (i = 0; i < ARRAY_SIZE(allowed); i++)
-			if (strlen(allowed[i]) == n &&
-			    memcmp(allowed[i], p, n) == 0)
-				break;
-		if (i == ARRAY_SIZE(allowed))
-			return 0;
-		p += n;
-	}
-	return 1;
-}
-
 void
 node_register_client(struct ctx *c)
 {
@@ -279,7 +249,7 @@ node_register_client(struct ctx *c)
 		failed(c, 400, "scope is too long");
 		return;
 	}
-	if (!self_service_scope(scope)) {
+	if (!scope_subset(scope, SCOPE_SELF_SERVICE)) {
 		failed(c, 400,
 		    "scope may hold only username, email, firstname, "
 		    "lastname, phone, openid and profile");
