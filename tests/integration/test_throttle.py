@@ -498,8 +498,16 @@ def test_a_plain_cgi_request_computes_no_password_hash(inst):
                REQUEST_URI="/cgi-mode/healthz", QUERY_STRING="",
                SERVER_PROTOCOL="HTTP/1.1", REMOTE_ADDR="127.0.0.1",
                SERVER_NAME="127.0.0.1", SERVER_PORT=str(inst.port))
+    margin = 0.010
+    if inst.sanitized:
+        # ASan's leak check at exit scans the heap, which the CGI request
+        # grows more than `routes` does; libxcrypt is not instrumented,
+        # so a hash still costs what it costs (here about 70 ms of CPU).
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                               ":detect_leaks=0").lstrip(":")
+        margin = 0.030
     cgi, proc = child_cpu_seconds([inst.binary], env)
     assert proc.stdout.startswith(b"Status: 200"), proc.stdout[:200]
     bare, _ = child_cpu_seconds([inst.binary, "routes"], env)
     # One yescrypt hash is over 10 ms of CPU on any machine this runs on.
-    assert cgi < bare + 0.010, (cgi, bare)
+    assert cgi < bare + margin, (cgi, bare)
