@@ -124,6 +124,18 @@ enum stmt {
 	"(SELECT COALESCE(MAX(l.locked_until), 0) FROM throttle_locks l "      \
 	"WHERE " CLIENT_LOCK_KEYS ")"
 
+/*
+ * users.hash_method of the row's password_hash: the method and cost
+ * without the salt ("$y$j9T", "$2y$10", "$1", "" for '*'), as
+ * sql/003_throttle.sql fills it for the rows it found (equal cost, SPEC 14).
+ */
+#define HASH_METHOD                                                            \
+	"LEFT(IF(password_hash LIKE '$y$%' OR password_hash LIKE '$gy$%' OR "  \
+	"password_hash LIKE '$2_$%' OR password_hash LIKE '$5$rounds=%' OR "   \
+	"password_hash LIKE '$6$rounds=%', "                                   \
+	"SUBSTRING_INDEX(password_hash, '$', 3), IF(password_hash LIKE '$%', " \
+	"SUBSTRING_INDEX(password_hash, '$', 2), '')), 32)"
+
 static const char *const sql[S__MAX] = {
 	[S_PING] = "SELECT 1",
 	[S_SYNC_WAIT] = "SET SESSION wsrep_sync_wait = ?",
@@ -131,11 +143,18 @@ static const char *const sql[S__MAX] = {
 	[S_USER_BY_PHONE] =
 	    "SELECT " USER_COLS " FROM users WHERE phone_number = ?",
 	[S_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?",
+	/*
+	 * hash_method is written with password_hash, from the value just
+	 * assigned to it (a column named in VALUES or SET after it reads the
+	 * new value): see HASH_METHOD.
+	 */
 	[S_USER_INSERT] =
 	    "INSERT INTO users (username, phone_number, email, "
 	    "firstname, lastname, password_hash, access_level, created_at, "
-	    "remote_ip, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-	[S_USER_SET_HASH] = "UPDATE users SET password_hash = ? WHERE id = ?",
+	    "remote_ip, disabled, hash_method) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, 0, " HASH_METHOD ")",
+	[S_USER_SET_HASH] = "UPDATE users SET password_hash = ?, "
+			    "hash_method = " HASH_METHOD " WHERE id = ?",
 	[S_USER_SET_DISABLED] = "UPDATE users SET disabled = ? WHERE id = ?",
 	[S_USER_DELETE] = "DELETE FROM users WHERE id = ?",
 	[S_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY id",
