@@ -1773,7 +1773,7 @@ backoff(int attempt)
 int
 db_tx(int (*fn)(void *arg), void *arg)
 {
-	int attempt, rc = DB_ERROR;
+	int attempt, rc = DB_ERROR, reconnected = 0;
 
 	if (in_tx) /* nested: part of the caller's transaction */
 		return fn(arg);
@@ -1787,8 +1787,9 @@ db_tx(int (*fn)(void *arg), void *arg)
 		 */
 		if (mysql_real_query(conn, "START TRANSACTION", 17) != 0) {
 			set_error(mysql_errno(conn), mysql_error(conn));
-			if (conn_lost(last_errno) && attempt == 0) {
+			if (conn_lost(last_errno) && !reconnected) {
 				drop_conn();
+				reconnected = 1;
 				continue;
 			}
 			return DB_ERROR;
@@ -1800,11 +1801,15 @@ db_tx(int (*fn)(void *arg), void *arg)
 			 * The connection died inside the transaction: the
 			 * server rolled it back, so running it again from the
 			 * start is safe (once: a database that is down stays
-			 * down).
+			 * down). Also after a rerun: on Galera a transaction
+			 * rerun after a certification conflict (1213) has been
+			 * seen to lose its connection (2006) once more.
 			 */
 			in_tx = 0;
-			if (attempt == 0 && conn_lost(last_errno))
+			if (!reconnected && conn_lost(last_errno)) {
+				reconnected = 1;
 				continue;
+			}
 			return DB_ERROR;
 		}
 		if (rc == DB_OK) {
